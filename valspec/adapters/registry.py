@@ -1,0 +1,125 @@
+"""Turn ``--model SPEC`` into an adapter: built-in adapters, aliases and an entry-point group.
+
+A spec is one of:
+
+* ``sim`` or ``sim:<variant>`` — the simulated model (see :mod:`valspec.adapters.sim`);
+* ``<prefix>:<model>`` for a registered adapter, e.g. ``openai:gpt-4o``, ``hf:/models/ckpt``;
+* an alias from the built-in table or ``[tool.valspec.models.<alias>]`` in pyproject.
+
+Adapters are registered by name with a factory given as ``"module:function"`` so that heavy
+SDKs (torch, transformers, openai) are imported only when their adapter is used. Third-party
+packages add adapters through the ``valspec.adapters`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from valspec.adapters.base import Adapter
+from valspec.errors import ConfigError, UnknownNameError
+
+ENTRY_POINT_GROUP = "valspec.adapters"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved ``--model``: which adapter runs which model with which settings.
+
+    ``name`` is what the user asked for (an alias or ``prefix:model``); it names the
+    snapshot folder. ``options`` holds adapter settings from the alias (``base_url``,
+    ``api_key_env``, ``temperature``, ``max_tokens``, ``longest_side``, ...).
+    """
+
+    name: str
+    adapter: str
+    model: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        """A file-system-safe form of ``name`` (``openai:gpt-4o`` -> ``openai-gpt-4o``)."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.name).strip("-.")
+        return slug or "model"
+
+
+AdapterFactory = Callable[[ModelSpec], Adapter]
+
+_BUILTIN: dict[str, str] = {
+    "sim": "valspec.adapters.sim:create",
+    "openai": "valspec.adapters.openai_api:create",
+    "hf": "valspec.adapters.hf:create",
+}
+_REGISTERED: dict[str, AdapterFactory | str] = {}
+
+
+def register_adapter(name: str, factory: AdapterFactory | str) -> None:
+    """Register an adapter factory (a callable or a lazy ``"module:function"`` string)."""
+    _REGISTERED[name] = factory
+
+
+def adapter_names() -> list[str]:
+    """Every adapter name that ``--model`` accepts as a prefix."""
+    names = set(_BUILTIN) | set(_REGISTERED)
+    names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def _load_factory(name: str) -> AdapterFactory:
+    target: AdapterFactory | str | None = _REGISTERED.get(name)
+    if target is None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name == name:
+                loaded: AdapterFactory = ep.load()
+                return loaded
+        target = _BUILTIN.get(name)
+    if target is None:
+        raise UnknownNameError("adapter", name, adapter_names())
+    if isinstance(target, str):
+        module_name, _, attr = target.partition(":")
+        module = importlib.import_module(module_name)
+        factory: AdapterFactory = getattr(module, attr)
+        return factory
+    return target
+
+
+def resolve_spec(text: str, aliases: Mapping[str, Mapping[str, Any]] | None = None) -> ModelSpec:
+    """Parse a ``--model`` value into a :class:`ModelSpec`.
+
+    ``aliases`` maps alias name to a table with at least ``adapter`` and ``model``; the
+    built-in aliases are merged underneath by the caller (user entries win).
+    """
+    text = text.strip()
+    if not text:
+        raise ConfigError("--model is empty; try --model=sim")
+    aliases = aliases or {}
+    if text in aliases:
+        table = dict(aliases[text])
+        try:
+            adapter = str(table.pop("adapter"))
+            model = str(table.pop("model"))
+        except KeyError as missing:
+            raise ConfigError(
+                f"model alias {text!r} needs the keys 'adapter' and 'model' (missing {missing})"
+            ) from None
+        return ModelSpec(name=text, adapter=adapter, model=model, options=table)
+    prefix, sep, rest = text.partition(":")
+    if prefix in adapter_names():
+        if not sep and prefix != "sim":
+            raise ConfigError(f"--model={text}: say which model, e.g. --model={prefix}:<model>")
+        return ModelSpec(name=text, adapter=prefix, model=rest or "reference")
+    known = sorted(aliases) + [f"{p}:<model>" for p in adapter_names() if p != "sim"]
+    raise UnknownNameError("model", text, ["sim", "sim:<variant>", *known])
+
+
+def create_adapter(spec: ModelSpec) -> Adapter:
+    """Build the adapter a spec names (importing its SDK only now)."""
+    factory = _load_factory(spec.adapter)
+    adapter = factory(spec)
+    if not isinstance(adapter, Adapter):
+        raise ConfigError(f"adapter factory for {spec.adapter!r} returned {adapter!r}")
+    return adapter
