@@ -1,0 +1,138 @@
+"""Personas a model is asked to play, read from TOML files and validated with located errors.
+
+A persona names the values it should raise (and optionally lower) so the suite can check
+that taking it on moves the model's value profile the right way.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from valspec.errors import DataError, UnknownNameError
+from valspec.values import Value, parse_value
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_KEYS = {"id", "name", "description", "raises", "lowers", "traits", "source"}
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Someone the model is asked to be while judging videos."""
+
+    id: str
+    name: str
+    description: str
+    raises: tuple[Value, ...]
+    lowers: tuple[Value, ...] = ()
+    traits: tuple[str, ...] = ()
+    source: str = ""
+    file: Path | None = None
+
+    @property
+    def prompt_text(self) -> str:
+        """What the model is told about the persona: the description, then any traits."""
+        if not self.traits:
+            return self.description
+        listed = "\n".join(f"- {t}" for t in self.traits)
+        return f"{self.description}\n{listed}" if self.description else listed
+
+
+def load_persona(path: Path) -> Persona:
+    """Read one persona TOML file; raise :class:`DataError` naming the file and field."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"invalid TOML: {exc}", file=path) from None
+    except OSError as exc:
+        raise DataError(f"cannot read: {exc.strerror}", file=path) from None
+    return persona_from_table(data, path)
+
+
+def persona_from_table(data: dict[str, Any], path: Path) -> Persona:
+    """Validate a persona table read from ``path``."""
+
+    def fail(fld: str, message: str) -> DataError:
+        return DataError(message, file=path, field=fld)
+
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key; known keys: {', '.join(sorted(_KEYS))}")
+
+    def text(fld: str, *, required: bool) -> str:
+        raw = data.get(fld, "")
+        if not isinstance(raw, str):
+            raise fail(fld, f"expected a string, got {raw!r}")
+        if required and not raw.strip():
+            raise fail(fld, "missing or empty")
+        return raw.strip()
+
+    persona_id = text("id", required=True)
+    if not _ID.match(persona_id):
+        raise fail("id", f"{persona_id!r} must be lowercase letters, digits and hyphens")
+
+    def values(fld: str) -> tuple[Value, ...]:
+        raw = data.get(fld, [])
+        if not isinstance(raw, list):
+            raise fail(fld, f"expected a list of value names, got {raw!r}")
+        parsed: list[Value] = []
+        for index, name in enumerate(raw):
+            try:
+                parsed.append(parse_value(str(name)))
+            except KeyError as exc:
+                raise fail(f"{fld}[{index}]", str(exc)) from None
+        return tuple(parsed)
+
+    raises, lowers = values("raises"), values("lowers")
+    if not raises:
+        raise fail("raises", "a persona must name at least one value it raises")
+    both = set(raises) & set(lowers)
+    if both:
+        raise fail("lowers", f"{sorted(v.value for v in both)} also listed in raises")
+    traits = data.get("traits", [])
+    if not isinstance(traits, list) or not all(isinstance(t, str) and t.strip() for t in traits):
+        raise fail("traits", "expected a list of non-empty strings")
+    description = text("description", required=not traits)
+    return Persona(
+        id=persona_id,
+        name=text("name", required=False) or persona_id,
+        description=description,
+        raises=raises,
+        lowers=lowers,
+        traits=tuple(t.strip() for t in traits),
+        source=text("source", required=False),
+        file=path,
+    )
+
+
+def load_personas(folder: Path) -> list[Persona]:
+    """Every ``*.toml`` persona in a folder, sorted by id; ids must be unique."""
+    if not folder.is_dir():
+        raise DataError("persona folder not found", file=folder)
+    personas: dict[str, Persona] = {}
+    for path in sorted(folder.glob("*.toml")):
+        persona = load_persona(path)
+        if persona.id in personas:
+            first = personas[persona.id].file
+            raise DataError(f"duplicate persona id {persona.id!r} (also in {first})", file=path)
+        personas[persona.id] = persona
+    if not personas:
+        raise DataError("no *.toml persona files in this folder", file=folder)
+    return sorted(personas.values(), key=lambda p: p.id)
+
+
+def select_personas(personas: Sequence[Persona], ids: Iterable[str] | None) -> list[Persona]:
+    """The personas with the given ids (all when None); unknown ids raise with a suggestion."""
+    if ids is None:
+        return list(personas)
+    by_id = {p.id: p for p in personas}
+    chosen = []
+    for persona_id in ids:
+        if persona_id not in by_id:
+            raise UnknownNameError("persona", persona_id, sorted(by_id))
+        chosen.append(by_id[persona_id])
+    return chosen
