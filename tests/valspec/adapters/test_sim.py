@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from valspec.adapters.base import AnswerFormat, Labels, Request, Sampling
+from valspec.adapters.registry import resolve_spec
+from valspec.adapters.sim import DRIFT, PAPER_PROFILES, REFERENCE_PROFILE, VARIANTS, create
+from valspec.parsing import Verdict, parse_answer
+from valspec.values import CIRCLE_ORDER, Value
+
+
+def _request(item: str, value: str = "power", fmt: AnswerFormat = AnswerFormat.YES_NO,
+             raises: tuple[str, ...] = (), temperature: float = 0.0, sample: int = 0,
+             condition: str = "neutral") -> Request:  # fmt: skip
+    return Request(
+        key=f"{item}/{condition}/{sample}", item_id=item, messages=(), answer_format=fmt,
+        sampling=Sampling(temperature=temperature, sample_index=sample),
+        labels=Labels({value: 1.0}, persona_raises=raises, condition=condition),
+    )  # fmt: skip
+
+
+def test_reference_profile_is_the_paper_average() -> None:
+    assert REFERENCE_PROFILE[Value.UNIVERSALISM] == 73.2 or REFERENCE_PROFILE[
+        Value.UNIVERSALISM] == pytest.approx(73.25, abs=0.06)  # fmt: skip
+    assert REFERENCE_PROFILE[Value.STIMULATION] == 55.0
+    assert REFERENCE_PROFILE[Value.SELF_DIRECTION] == 70.5
+    assert len(PAPER_PROFILES) == 8
+    assert len(DRIFT) == 3 and all(abs(d) >= 8 for d in DRIFT.values())
+
+
+def test_answers_are_deterministic_and_labelled_as_simulated() -> None:
+    sim = create(resolve_spec("sim"))
+    requests = [_request(f"i{n}") for n in range(20)]
+    assert sim.answer(requests) == sim.answer(requests)
+    assert "SIMULATED" in sim.describe()
+    assert sim.fingerprint()["simulated"] == "true"
+
+
+def test_without_labels_the_sim_returns_an_error_not_a_guess() -> None:
+    sim = create(resolve_spec("sim"))
+    bare = Request(key="k", item_id="i", messages=(), answer_format=AnswerFormat.YES_NO)
+    assert sim.answer([bare])[0].error
+
+
+def test_yes_rate_tracks_the_profile_over_many_items() -> None:
+    sim = create(resolve_spec("sim:internvl2"))
+    for value in (Value.STIMULATION, Value.TRADITION):
+        answers = sim.answer([_request(f"x{n}", value.value) for n in range(2000)])
+        mean_p = statistics.fmean(a.p_yes for a in answers if a.p_yes is not None)
+        expected = PAPER_PROFILES["internvl2"][value] / 100
+        assert mean_p == pytest.approx(expected, abs=0.06)  # item effects shrink toward 0.5
+
+
+def test_personas_steer_except_for_stubborn() -> None:
+    items = [f"x{n}" for n in range(400)]
+    for name, expect_shift in (("sim", True), ("sim:stubborn", False)):
+        sim = create(resolve_spec(name))
+        neutral = sim.answer([_request(i, "benevolence") for i in items])
+        persona = sim.answer([_request(i, "benevolence", AnswerFormat.JSON_DECISION,
+                                       ("benevolence",), condition="p/simple") for i in items])  # fmt: skip
+        yes_n = sum(parse_answer(a.text).verdict is Verdict.YES for a in neutral)
+        yes_p = sum(parse_answer(a.text, AnswerFormat.JSON_DECISION).verdict is Verdict.YES
+                    for a in persona)  # fmt: skip
+        assert (yes_p - yes_n > 40) is expect_shift, (name, yes_n, yes_p)
+
+
+def test_isq_answers_carry_complete_ratings() -> None:
+    sim = create(resolve_spec("sim"))
+    answers = sim.answer([_request(f"i{n}", fmt=AnswerFormat.ISQ, raises=("power",),
+                                   condition="p/isq") for n in range(30)])  # fmt: skip
+    parsed = [parse_answer(a.text, AnswerFormat.ISQ) for a in answers]
+    complete = [p for p in parsed if p.ratings is not None]
+    assert len(complete) >= 25
+    assert all(0 <= r <= 10 for p in complete for r in p.ratings.values())  # type: ignore[union-attr]
+
+
+@given(st.integers(0, 50), st.integers(1, 5))
+def test_sampling_at_temperature_varies_by_sample_index(item: int, k: int) -> None:
+    sim = create(resolve_spec("sim"))
+    first = sim.answer([_request(f"i{item}", temperature=1.0, sample=s) for s in range(k)])
+    again = sim.answer([_request(f"i{item}", temperature=1.0, sample=s) for s in range(k)])
+    assert first == again
+
+
+def test_every_variant_covers_all_values() -> None:
+    for profile in VARIANTS.values():
+        assert set(profile.rates) == set(CIRCLE_ORDER)
+        assert all(0 < r < 100 for r in profile.rates.values())
+    assert json.dumps(sorted(VARIANTS))

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from valspec.dataset import load_dataset
+from valspec.errors import DataError
+from valspec.values import Value
+
+
+def _write_media(root: Path, name: str, payload: bytes = b"\xff\xd8fake-jpeg") -> str:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(payload + name.encode())
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _row(root: Path, item_id: str, value: str = "power", **extra: object) -> dict[str, object]:
+    name = f"media/{item_id}.jpg"
+    row: dict[str, object] = {
+        "id": item_id, "file": name, "kind": "image", "platform": "tiktok", "value": value,
+        "sha256": _write_media(root, name),
+    }  # fmt: skip
+    row.update(extra)
+    return row
+
+
+def _manifest(root: Path, rows: list[dict[str, object]], name: str = "manifest.jsonl") -> Path:
+    path = root / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _error(path: Path) -> DataError:
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    return info.value
+
+
+def test_loads_a_valid_manifest_and_hashes_it(tmp_path: Path) -> None:
+    rows = [_row(tmp_path, f"p{i}", "power") for i in range(3)]
+    rows += [_row(tmp_path, "b0", "Benevolence", value_weights={"universalism": 0.3})]
+    data = load_dataset(_manifest(tmp_path, rows))
+    assert len(data) == 4
+    assert data.items[3].value is Value.BENEVOLENCE
+    assert data.items[3].value_weights == {Value.UNIVERSALISM: 0.3, Value.BENEVOLENCE: 1.0}
+    assert data.content_hash.startswith("sha256:")
+    assert load_dataset(tmp_path).content_hash == data.content_hash  # a folder works too
+
+
+def test_content_hash_changes_with_labels_and_media(tmp_path: Path) -> None:
+    rows = [_row(tmp_path, "a", "power")]
+    first = load_dataset(_manifest(tmp_path, rows)).content_hash
+    rows[0]["value"] = "security"
+    assert load_dataset(_manifest(tmp_path, rows)).content_hash != first
+
+
+def test_hf_style_metadata_with_file_name(tmp_path: Path) -> None:
+    _write_media(tmp_path, "clip.jpg")
+    _manifest(tmp_path, [{"file_name": "clip.jpg", "value": "tradition"}], "metadata.jsonl")
+    data = load_dataset(tmp_path)
+    item = data.items[0]
+    assert (item.id, item.kind, item.platform, item.value) == (
+        "clip", "image", "unknown", Value.TRADITION,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "needle"),
+    [
+        (lambda r: r.update(value="benevolance"), "value", "Did you mean 'benevolence'"),
+        (lambda r: r.update(kind="gif"), "kind", "'gif' is not one of video, image"),
+        (lambda r: r.update(platform="vine"), "platform", "'vine' is not one of"),
+        (lambda r: r.update(sha256="0" * 64), "sha256", "mismatch"),
+        (lambda r: r.update(file="media/missing.jpg"), "file", "media file not found"),
+        (lambda r: r.update(file="../outside.jpg"), "file", "outside the dataset root"),
+        (lambda r: r.update(file="/etc/passwd"), "file", "absolute path"),
+        (lambda r: r.pop("value"), "value", "missing"),
+        (lambda r: r.update(value_weights={"power": 2}), "value_weights.power", "in [0, 1]"),
+        (lambda r: r.update(keywords="beach"), "keywords", "list of strings"),
+    ],
+)  # fmt: skip
+def test_bad_rows_name_file_line_and_field(
+    tmp_path: Path, mutate: object, field: str, needle: str
+) -> None:
+    rows = [_row(tmp_path, "ok"), _row(tmp_path, "bad")]
+    mutate(rows[1])  # type: ignore[operator]
+    manifest = _manifest(tmp_path, rows)
+    err = _error(manifest)
+    assert (err.file, err.line, err.field) == (str(manifest), 2, field)
+    assert needle in str(err)
+    assert str(err).startswith(f"{manifest}:2: {field}: ")
+    assert "\n" not in str(err)
+
+
+def test_malformed_json_and_duplicates(tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.jsonl"
+    good = json.dumps(_row(tmp_path, "a"))
+    manifest.write_text(good + "\n\n{not json\n")
+    err = _error(manifest)
+    assert err.line == 3 and "malformed JSON" in str(err)
+    manifest.write_text(good + "\n" + good + "\n")
+    err = _error(manifest)
+    assert err.line == 2 and err.field == "id" and "first on line 1" in str(err)
+
+
+def test_symlink_escaping_the_root_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"x")
+    root = tmp_path / "data"
+    root.mkdir()
+    os.symlink(outside, root / "link.jpg")
+    manifest = _manifest(root, [{"id": "l", "file": "link.jpg", "value": "power"}])
+    assert "a symlink pointing outside the dataset root" in str(_error(manifest))
+
+
+def test_missing_manifest_and_empty_folder(tmp_path: Path) -> None:
+    assert "not found" in str(_error(tmp_path / "nope.jsonl"))
+    assert "no manifest.jsonl or metadata.jsonl" in str(_error(tmp_path))
+
+
+def test_select_by_value_and_platform(tmp_path: Path) -> None:
+    rows = [
+        _row(tmp_path, "a", "power"),
+        _row(tmp_path, "b", "security", platform="youtube_shorts"),
+    ]
+    data = load_dataset(_manifest(tmp_path, rows))
+    assert [i.id for i in data.select(values=["security"])] == ["b"]
+    assert [i.id for i in data.select(platforms=["tiktok"])] == ["a"]
+    with pytest.raises(DataError, match="platform"):
+        data.select(platforms=["vine"])
+
+
+@settings(max_examples=25)
+@given(per_value=st.integers(1, 6), seed=st.integers(0, 10_000))
+def test_stratified_limit_is_seeded_and_bounded(
+    tmp_path_factory: pytest.TempPathFactory, per_value: int, seed: int
+) -> None:
+    root = tmp_path_factory.mktemp("limit")
+    rows = [_row(root, f"{v}{i}", v) for v in ("power", "security") for i in range(4)]
+    data = load_dataset(_manifest(root, rows))
+    limited = data.limit(per_value, seed=seed)
+    counts = {v: len(items) for v, items in limited.by_value().items()}
+    assert counts == {Value.POWER: min(per_value, 4), Value.SECURITY: min(per_value, 4)}
+    assert limited.items == data.limit(per_value, seed=seed).items
+    assert [i.id for i in limited] == [i.id for i in data if i in limited.items]  # manifest order

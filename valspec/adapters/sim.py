@@ -1,0 +1,239 @@
+"""``sim``: a seeded *simulated* VLM with a known value profile. It is not a model.
+
+It exists to validate the statistics (we know the truth it was built from) and to run the
+suite where no model is available. Unlike real adapters it reads the ground-truth labels
+(``Capabilities.simulated``): an item's value weights and the persona's target values.
+
+How it answers one query:
+
+* appeal logit = weighted mean over the item's values of logit(profile[value] / 100)
+  + an item effect (seeded normal, shared by every variant, like a video's intrinsic appeal)
+  + a persona effect: ``strength * mean(cos(angle(value, target)))`` over the persona's raised
+  values, minus ``strength / 2`` for each value the persona lowers;
+* P(yes) = sigmoid(appeal);
+* the decision is yes when a latent uniform falls below P(yes). At temperature 0 the latent
+  depends only on the seed and item (a deterministic model); above 0 it also depends on the
+  condition and the sample index (independent samples);
+* a small, seeded share of answers are refusals or unparsable text, as real models write.
+
+Variants: ``sim`` (reference: the average of the eight models in the Value-Spectrum paper),
+``sim:drifted`` (three values moved far), ``sim:stubborn`` (ignores personas) and one per
+model in the paper (``sim:gpt-4o``, ``sim:qwen2.5-vl``, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+from valspec.adapters.base import AnswerFormat, Capabilities, Labels, Request, Response
+from valspec.adapters.registry import ModelSpec
+from valspec.errors import ConfigError, UnknownNameError
+from valspec.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
+
+SIM_VERSION = "1"
+ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal
+REFUSAL_RATE = 0.01
+UNPARSABLE_RATE = 0.01
+
+
+def _profile(*points: float) -> dict[Value, float]:
+    return dict(zip(CIRCLE_ORDER, points, strict=True))
+
+
+# Per-value yes-rates in percent, circle order SD ST HE AC PO SE CO TR BE UN.
+PAPER_PROFILES: dict[str, dict[Value, float]] = {
+    "gpt-4o": _profile(78, 56, 76, 86, 80, 78, 86, 68, 88, 90),
+    "gemini-2.0-flash": _profile(84, 92, 82, 92, 94, 90, 86, 92, 86, 90),
+    "claude-3.5-sonnet": _profile(70, 34, 66, 60, 50, 58, 58, 66, 68, 70),
+    "qwen2.5-vl": _profile(70, 40, 60, 58, 62, 52, 56, 70, 70, 56),
+    "deepseek-vl2": _profile(66, 68, 72, 62, 76, 64, 78, 80, 82, 68),
+    "internvl2": _profile(44, 28, 48, 38, 32, 26, 54, 54, 44, 54),
+    "cogvlm2": _profile(80, 74, 78, 72, 90, 76, 68, 78, 80, 80),
+    "blip-2": _profile(72, 48, 52, 48, 28, 40, 64, 74, 68, 78),
+}
+"""Yes-rates of the eight models reported in the Value-Spectrum paper."""
+
+REFERENCE_PROFILE: dict[Value, float] = {
+    v: round(sum(p[v] for p in PAPER_PROFILES.values()) / len(PAPER_PROFILES), 1)
+    for v in CIRCLE_ORDER
+}
+"""The reference ``sim`` profile: per-value mean of the paper's eight models."""
+
+DRIFT: dict[Value, float] = {
+    Value.STIMULATION: +25.0,
+    Value.POWER: +25.0,
+    Value.UNIVERSALISM: -25.0,
+}
+"""How ``sim:drifted`` differs from the reference (points)."""
+
+
+@dataclass(frozen=True)
+class SimProfile:
+    """What a simulated variant is: its yes-rates and how strongly personas steer it."""
+
+    name: str
+    rates: Mapping[Value, float]  # percent yes per value
+    persona_strength: Mapping[str, float] = field(
+        default_factory=lambda: {"simple": 1.8, "isq": 2.4}
+    )
+
+
+def _variants() -> dict[str, SimProfile]:
+    drifted = {v: min(97.0, max(3.0, REFERENCE_PROFILE[v] + DRIFT.get(v, 0.0))) for v in Value}
+    variants = {
+        "reference": SimProfile("reference", REFERENCE_PROFILE),
+        "drifted": SimProfile("drifted", drifted),
+        "stubborn": SimProfile("stubborn", REFERENCE_PROFILE, {"simple": 0.0, "isq": 0.0}),
+    }
+    variants |= {name: SimProfile(name, rates) for name, rates in PAPER_PROFILES.items()}
+    return variants
+
+
+VARIANTS: dict[str, SimProfile] = _variants()
+_ALIASES = {"qwen2.5-vl-plus": "qwen2.5-vl", "gemini-2.0": "gemini-2.0-flash",
+            "claude-3.5": "claude-3.5-sonnet", "blip2": "blip-2"}  # fmt: skip
+
+_NORMAL = NormalDist()
+_REASONS: dict[bool, str] = {
+    True: "it shows something I care about and it is fun to watch",
+    False: "it does not match what I enjoy, so I would scroll past",
+}
+
+
+def _uniform(*parts: object) -> float:
+    """A deterministic uniform in (0, 1) from the parts (blake2b; no global RNG state)."""
+    key = "\x1f".join(str(p) for p in parts).encode()
+    n = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+    return (n + 0.5) / 2.0**64
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+class SimAdapter:
+    """The simulated VLM (see the module docstring). Always named as a simulation."""
+
+    name = "sim"
+    capabilities = Capabilities(p_yes=True, max_batch=4096, simulated=True, needs_frames=False)
+
+    def __init__(self, profile: SimProfile, *, seed: int = 0) -> None:
+        self.profile = profile
+        self.seed = seed
+        self._logits = {v: _logit(profile.rates[v] / 100.0) for v in CIRCLE_ORDER}
+
+    def describe(self) -> str:
+        """A header line that makes plain this is a simulation."""
+        return f"sim:{self.profile.name} — SIMULATED model (no VLM is called), seed {self.seed}"
+
+    def fingerprint(self) -> Mapping[str, str]:
+        """What defines this simulation: version, variant, its rates and strengths, seed."""
+        blob = json.dumps(
+            [{v.value: r for v, r in self.profile.rates.items()}, self.profile.persona_strength],
+            sort_keys=True,
+        )
+        return {
+            "adapter": "sim",
+            "simulated": "true",
+            "variant": self.profile.name,
+            "sim_version": SIM_VERSION,
+            "profile_sha256": hashlib.sha256(blob.encode()).hexdigest()[:16],
+            "seed": str(self.seed),
+        }
+
+    def p_yes(self, item_id: str, labels: Labels, strategy: str) -> float:
+        """The simulated probability of "yes" for an item under a condition."""
+        weights = {parse_value(v): w for v, w in labels.value_weights.items() if w > 0}
+        total = sum(weights.values()) or 1.0
+        appeal = sum(self._logits[v] * w for v, w in weights.items()) / total
+        appeal += ITEM_EFFECT_SD * _NORMAL.inv_cdf(_uniform("item", item_id))
+        strength = self.profile.persona_strength.get(strategy, 0.0)
+        if strength and (labels.persona_raises or labels.persona_lowers):
+            for value, w in weights.items():
+                raises = [circle_similarity(value, parse_value(t)) for t in labels.persona_raises]
+                shift = sum(raises) / len(raises) if raises else 0.0
+                if value.value in labels.persona_lowers:
+                    shift -= 0.5
+                appeal += strength * shift * w / total
+        p = _sigmoid(appeal)
+        return 1.0 - p if labels.keying == "dislike" else p
+
+    def answer(self, requests: Sequence[Request]) -> list[Response]:
+        """Simulate one answer per request; a request without labels is an error response."""
+        return [self._answer_one(r) for r in requests]
+
+    def _answer_one(self, request: Request) -> Response:
+        labels = request.labels
+        if labels is None:
+            return Response.failed("sim needs ground-truth labels (engine did not pass them)")
+        strategy = labels.condition.rpartition("/")[2] if "/" in labels.condition else "neutral"
+        p = self.p_yes(request.item_id, labels, strategy)
+        sampling = request.sampling
+        if sampling.temperature > 0:
+            latent = _uniform(
+                self.seed,
+                "sample",
+                request.item_id,
+                labels.condition,
+                labels.keying,
+                sampling.seed,
+                sampling.sample_index,
+            )
+        else:
+            latent = _uniform(self.seed, sampling.seed, "latent", request.item_id, labels.keying)
+        says_yes = latent < p
+        noise = _uniform(
+            self.seed,
+            sampling.seed,
+            "noise",
+            request.item_id,
+            labels.condition,
+            labels.keying,
+            sampling.sample_index,
+        )
+        if noise < REFUSAL_RATE:
+            text = "As an AI, I don't have personal preferences about videos."
+        elif noise < REFUSAL_RATE + UNPARSABLE_RATE:
+            text = "Hmm, hard to say - it depends on the mood."
+        else:
+            text = self._text(request, says_yes, p - latent, labels)
+        p_yes = p if request.answer_format is AnswerFormat.YES_NO else None
+        return Response(text=text, p_yes=p_yes, meta={"simulated": "true"})
+
+    def _text(self, request: Request, yes: bool, margin: float, labels: Labels) -> str:
+        word = "yes" if yes else "no"
+        reason = _REASONS[yes]
+        if request.answer_format is AnswerFormat.YES_NO:
+            return f"{word.capitalize()}. {reason[0].upper()}{reason[1:]}."
+        trait = labels.persona_raises[0] if labels.persona_raises else "my interests"
+        if request.answer_format is AnswerFormat.JSON_DECISION:
+            return json.dumps({"decision": word, "reason": reason, "trait": trait})
+        ratings = {}
+        for index, scale in enumerate(
+            ("visual_appeal", "curiosity", "emotional_engagement", "value_to_persona")
+        ):
+            u = _uniform(self.seed, "isq", request.item_id, scale, labels.condition, margin)
+            jitter = _NORMAL.inv_cdf(u)
+            bias = (-0.3, 0.1, -0.1, 0.3)[index]
+            ratings[scale] = int(min(10, max(0, round(5 + 8 * margin + bias + 0.5 * jitter))))
+        return json.dumps({"ratings": ratings, "decision": word})
+
+
+def create(spec: ModelSpec) -> SimAdapter:
+    """Factory for ``--model=sim`` / ``sim:<variant>`` (registry entry ``sim``)."""
+    variant = _ALIASES.get(spec.model, spec.model)
+    if variant not in VARIANTS:
+        raise UnknownNameError("sim variant", spec.model, sorted(VARIANTS))
+    seed = spec.options.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"sim seed must be an integer, got {seed!r}")
+    return SimAdapter(VARIANTS[variant], seed=seed)

@@ -1,0 +1,214 @@
+"""The pytest plugin: options, the session's run, parametrization, baselines and the summary.
+
+Registered through the ``pytest11`` entry point, so installing valspec makes ``--model``
+available in any repository. Plugin state lives in ``config.stash``, never in module globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from valspec.errors import ValspecError
+from valspec.prompts import STRATEGIES, prompt_versions
+from valspec.report import persona_table, value_table
+from valspec.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
+from valspec.snapshot import BaselineCheck
+
+RUN_KEY = pytest.StashKey[Run]()
+REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
+VALUE_PARAM = "valspec_value"
+PERSONA_PARAM = "valspec_persona_case"
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """valspec's command-line options."""
+    group = parser.getgroup("valspec", "value regression tests for vision-language models")
+    group.addoption(
+        "--model",
+        default=None,
+        help="model to test: sim, sim:<variant>, an alias, openai:<model> or hf:<path-or-id> "
+        "(default: sim, a simulated model)",
+    )
+    group.addoption("--valspec-dataset", type=Path, help="manifest.jsonl or dataset folder")
+    group.addoption("--valspec-persona-dir", type=Path, help="folder of persona *.toml files")
+    group.addoption("--valspec-limit", type=int, help="at most N items per value (seeded)")
+    group.addoption("--valspec-personas", type=_csv, help="comma-separated persona ids")
+    group.addoption(
+        "--valspec-strategies", type=_csv, help=f"comma-separated of {', '.join(STRATEGIES)}"
+    )
+    group.addoption("--valspec-platforms", type=_csv, help="comma-separated platforms")
+    group.addoption("--valspec-seed", type=int, help="seed for sampling and --valspec-limit")
+    group.addoption(
+        "--valspec-baseline",
+        help="compare with the snapshots of this model name (default: the --model name)",
+    )
+
+
+def _options(config: pytest.Config) -> RunOptions:
+    get = config.getoption
+    return frozen_options(
+        {
+            "model": get("model"),
+            "dataset": get("valspec_dataset"),
+            "personas_dir": get("valspec_persona_dir"),
+            "limit": get("valspec_limit"),
+            "personas": get("valspec_personas"),
+            "strategies": get("valspec_strategies"),
+            "platforms": get("valspec_platforms"),
+            "seed": get("valspec_seed"),
+            "baseline": get("valspec_baseline"),
+        }
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate options and create the session's run (cheap: nothing is loaded yet)."""
+    from valspec.config import load_settings
+
+    try:
+        run = Run(load_settings(config.rootpath), _options(config))
+    except ValspecError as exc:
+        raise pytest.UsageError(f"valspec: {exc}") from None
+    config.stash[RUN_KEY] = run
+    reporter = SummaryReporter(run)
+    config.stash[REPORTER_KEY] = reporter
+    config.pluginmanager.register(reporter, "valspec-summary")
+    opts = run.options
+    partial = any(x is not None for x in (opts.personas, opts.platforms, opts.limit))
+    partial = partial or tuple(opts.strategies) != STRATEGIES
+    if partial and hasattr(config.option, "warn_unused_snapshots"):
+        # Cases left out of this run keep their baselines: neither fail on them nor delete them.
+        config.option.warn_unused_snapshots = True
+        config.option.no_cleanup = True
+    if getattr(config.option, "update_snapshots", False) and getattr(
+        config.option, "numprocesses", None
+    ):
+        # A crashed xdist worker makes syrupy delete valid baselines on update: never allow it.
+        config.option.no_cleanup = True
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say which model and baseline folder the run uses, and the prompt versions."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return []
+    prompts = ", ".join(prompt_versions().values())
+    return [f"valspec: model {run.spec.name} -> baselines {_snapshot_dir(run)}; prompts {prompts}"]
+
+
+def _snapshot_dir(run: Run) -> Path:
+    return run.settings.snapshot_dir / (run.options.baseline or run.spec.slug)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Turn each value, and each persona x strategy, into a parametrized case."""
+    names = metafunc.fixturenames
+    if VALUE_PARAM not in names and PERSONA_PARAM not in names:
+        return
+    run = metafunc.config.stash[RUN_KEY]
+    try:
+        if VALUE_PARAM in names:
+            cases: list[Any] = run.value_cases()
+            metafunc.parametrize(VALUE_PARAM, cases, ids=[c.id for c in cases])
+        if PERSONA_PARAM in names:
+            cases = run.persona_cases()
+            metafunc.parametrize(PERSONA_PARAM, cases, ids=[c.id for c in cases])
+    except ValspecError as exc:
+        raise pytest.UsageError(f"valspec: {exc}") from None
+
+
+def _selected_cases(session: pytest.Session) -> Iterator[Case]:
+    for item in session.items:
+        params = getattr(item, "callspec", None)
+        if params is None:
+            continue
+        for name in (VALUE_PARAM, PERSONA_PARAM):
+            case = params.params.get(name)
+            if isinstance(case, ValueCase | PersonaCase):
+                yield case
+
+
+@pytest.fixture(scope="session")
+def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
+    """The session's run, with every query the selected cases need answered once, up front."""
+    run = request.config.stash[RUN_KEY]
+    try:
+        run.prepare(list(_selected_cases(request.session)))
+    except ValspecError as exc:
+        pytest.fail(f"valspec: {exc}", pytrace=False)
+    yield run
+    run.close()
+
+
+@pytest.fixture(scope="session")
+def valspec_adapter(valspec_run: Run) -> Any:
+    """The model adapter of this session."""
+    return valspec_run.adapter
+
+
+@pytest.fixture
+def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineCheck:
+    """This case's baseline under ``snapshots/<model>/``, compared with tolerance."""
+    run = request.config.stash[RUN_KEY]
+    settings = run.settings
+
+    def tolerance(payload: dict[str, Any]) -> float:
+        if "persona" in payload:
+            return settings.persona_tolerance
+        return settings.tolerance_for(str(payload.get("value")))
+
+    return BaselineCheck(
+        snapshot,
+        _snapshot_dir(run),
+        tolerance,
+        update=bool(request.config.getoption("update_snapshots", False)),
+        model=run.options.model,
+    )
+
+
+@pytest.fixture
+def valspec_record(request: pytest.FixtureRequest) -> Any:
+    """Attach a summary row to this test's report (travels back from xdist workers)."""
+
+    def record(row: dict[str, Any]) -> None:
+        request.node.user_properties.append(("valspec", row))
+
+    return record
+
+
+class SummaryReporter:
+    """Collects the rows tests attach (also from xdist workers) and prints the tables."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.rows: list[dict[str, Any]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep the summary rows of each finished test."""
+        if report.when == "call":
+            self.rows.extend(v for name, v in report.user_properties if name == "valspec")
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Print the value profile and persona results as tables."""
+        values = [r for r in self.rows if r.get("kind") == "value"]
+        personas = [r for r in self.rows if r.get("kind") == "persona"]
+        if not values and not personas:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.write_sep("=", "valspec value profile")
+        for model in sorted({str(r.get("model")) for r in self.rows if r.get("model")}):
+            write(f"model: {model}")
+        write(f"baseline: {_snapshot_dir(self.run)}")
+        if values:
+            write(value_table(values))
+        if personas:
+            write("")
+            write(persona_table(personas))

@@ -1,0 +1,277 @@
+"""One evaluation session, without pytest: settings + options -> data, model, answers, scores.
+
+The pytest plugin is a thin layer over :class:`Run`; the CLI and benchmarks use it directly.
+Everything expensive (loading the dataset, the model, answering) happens lazily and once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_adapter
+from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
+from valspec.config import Settings
+from valspec.dataset import Dataset, Item, load_dataset
+from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, ProgressFn, Query, RunStats
+from valspec.errors import ConfigError, DataError, UnknownNameError
+from valspec.media import FrameSpec
+from valspec.personas import Persona, load_personas, select_personas
+from valspec.prompts import STRATEGIES, template_for
+from valspec.scoring import PersonaResult, ValueResult, score_persona, score_value
+from valspec.values import CIRCLE_ORDER, Value
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one invocation asks for (command-line options), validated and frozen."""
+
+    model: str = "sim"
+    dataset: Path | None = None
+    personas_dir: Path | None = None
+    limit: int | None = None
+    personas: tuple[str, ...] | None = None
+    strategies: tuple[str, ...] = STRATEGIES
+    platforms: tuple[str, ...] | None = None
+    seed: int = 0
+    baseline: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--valspec-limit must be at least 1, got {self.limit}")
+        for strategy in self.strategies:
+            if strategy not in STRATEGIES:
+                raise UnknownNameError("persona strategy", strategy, list(STRATEGIES))
+
+
+@dataclass(frozen=True)
+class ValueCase:
+    """A value-preference test case: the neutral yes-rate on one value's items."""
+
+    value: Value
+
+    @property
+    def id(self) -> str:
+        """The pytest id, e.g. ``benevolence``."""
+        return self.value.value
+
+
+@dataclass(frozen=True)
+class PersonaCase:
+    """A persona-alignment test case: one persona under one prompting strategy."""
+
+    persona: Persona
+    strategy: str
+
+    @property
+    def id(self) -> str:
+        """The pytest id, e.g. ``family-oriented-simple``."""
+        return f"{self.persona.id}-{self.strategy}"
+
+    @property
+    def condition(self) -> Condition:
+        """The condition the model is put in for this case."""
+        return Condition(strategy=self.strategy, persona=self.persona)
+
+
+Case = ValueCase | PersonaCase
+
+
+def default_path(settings: Settings, configured: Path | None, name: str) -> Path:
+    """A configured path, else ``<root>/fixtures/<name>``, else the copy bundled in the wheel."""
+    if configured is not None:
+        return configured
+    local = settings.root / "fixtures" / name
+    if local.exists():
+        return local
+    bundled = PACKAGE_DIR / "_bundled" / name
+    if bundled.exists():
+        return bundled
+    return local  # the error will name the path the user is most likely to create
+
+
+@dataclass
+class Run:
+    """Settings and options resolved into a dataset, personas, a model and its answers."""
+
+    settings: Settings
+    options: RunOptions
+    spec: ModelSpec = field(init=False)
+    stats: RunStats | None = field(default=None, init=False)
+    _prepared: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        from valspec.adapters.aliases import merge_aliases
+
+        self.spec = resolve_spec(self.options.model, merge_aliases(self.settings.models))
+
+    # -- inputs ------------------------------------------------------------------------------
+    @cached_property
+    def full_dataset(self) -> Dataset:
+        """The whole dataset as the manifest lists it (its hash identifies the data)."""
+        return load_dataset(
+            default_path(self.settings, self.options.dataset or self.settings.dataset, "videos")
+        )
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The items this run asks about, after platform selection and the per-value limit."""
+        data = self.full_dataset.select(platforms=self.options.platforms)
+        if self.options.limit is not None:
+            data = data.limit(self.options.limit, seed=self.options.seed)
+        if not data.items:
+            raise DataError("no items left after selecting platforms", file=data.manifest)
+        return data
+
+    @cached_property
+    def items_by_value(self) -> dict[Value, list[Item]]:
+        """The run's items grouped by primary value, in circle order."""
+        return self.dataset.by_value()
+
+    @cached_property
+    def all_personas(self) -> list[Persona]:
+        """Every persona in the persona folder."""
+        folder = self.options.personas_dir or self.settings.personas
+        return load_personas(default_path(self.settings, folder, "personas"))
+
+    @cached_property
+    def personas(self) -> list[Persona]:
+        """The personas this run asks about (``--valspec-personas``, or all)."""
+        return select_personas(self.all_personas, self.options.personas)
+
+    @property
+    def values(self) -> list[Value]:
+        """Values that have items in this run, in circle order."""
+        return [v for v in CIRCLE_ORDER if v in self.items_by_value]
+
+    @property
+    def missing_values(self) -> list[Value]:
+        """Values with no items in this run (reported in the header, not silently dropped)."""
+        return [v for v in CIRCLE_ORDER if v not in self.items_by_value]
+
+    def value_cases(self) -> list[ValueCase]:
+        """One case per value that has items."""
+        return [ValueCase(v) for v in self.values]
+
+    def persona_cases(self) -> list[PersonaCase]:
+        """One case per selected persona and strategy."""
+        return [PersonaCase(p, s) for p in self.personas for s in self.options.strategies]
+
+    # -- the model ---------------------------------------------------------------------------
+    @cached_property
+    def frame_spec(self) -> FrameSpec:
+        """Frame sampling for this run (an alias's ``longest_side`` wins over the project's)."""
+        longest = self.spec.options.get("longest_side", self.settings.longest_side)
+        frames = self.spec.options.get("frames", self.settings.frames)
+        return FrameSpec(frames=int(frames), longest_side=int(longest))
+
+    @cached_property
+    def sampling(self) -> Sampling:
+        """Decoding settings: the alias's temperature and max_tokens, the run's seed."""
+        opts = self.spec.options
+        return Sampling(
+            temperature=float(opts.get("temperature", 0.0)),
+            max_tokens=int(opts.get("max_tokens", 256)),
+            seed=self.options.seed,
+        )
+
+    @cached_property
+    def adapter(self) -> Adapter:
+        """The model adapter (created on first use; heavy SDKs load only now)."""
+        return create_adapter(self.spec)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The engine that plans and answers this run's queries."""
+        return Engine(
+            self.adapter,
+            fingerprint=self.adapter.fingerprint(),
+            frame_spec=self.frame_spec,
+            sampling=self.sampling,
+        )
+
+    def describe_model(self) -> str:
+        """A line naming the model (and saying so when it is a simulation)."""
+        return describe_adapter(self.adapter)
+
+    # -- answering ---------------------------------------------------------------------------
+    def _needs(self, case: Case) -> list[tuple[Condition, Sequence[Item]]]:
+        if isinstance(case, ValueCase):
+            return [(NEUTRAL_CONDITION, self.items_by_value.get(case.value, []))]
+        return [(NEUTRAL_CONDITION, self.dataset.items), (case.condition, self.dataset.items)]
+
+    def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
+        """Plan every query the cases need, deduplicated, and answer the missing ones once."""
+        todo = [c for c in cases if c.id not in self._prepared]
+        queries = self.engine.plan(need for case in todo for need in self._needs(case))
+        stats = self.engine.run(queries, progress=progress)
+        self._prepared.update(c.id for c in todo)
+        self.stats = stats if self.stats is None else _add(self.stats, stats)
+        return stats
+
+    def _queries(self, condition: Condition, items: Sequence[Item]) -> list[Query]:
+        return self.engine.plan([(condition, items)])
+
+    def _records_by_value(self, condition: Condition) -> dict[Value, list[Any]]:
+        return {
+            value: self.engine.records(self._queries(condition, items))
+            for value, items in self.items_by_value.items()
+        }
+
+    def value_result(self, value: Value) -> ValueResult:
+        """The neutral score of one value (prepares its case if needed)."""
+        case = ValueCase(value)
+        self.prepare([case])
+        items = self.items_by_value.get(value, [])
+        return score_value(value, self.engine.records(self._queries(NEUTRAL_CONDITION, items)))
+
+    def persona_result(self, case: PersonaCase) -> PersonaResult:
+        """The alignment of one persona case against the neutral profile."""
+        self.prepare([case])
+        return score_persona(
+            case.persona,
+            case.strategy,
+            self._records_by_value(NEUTRAL_CONDITION),
+            self._records_by_value(case.condition),
+        )
+
+    def identity(self, case: Case) -> dict[str, Any]:
+        """What produced a case's result: prompt versions, data, frames, sampling, model."""
+        prompt = template_for("neutral").version
+        if isinstance(case, PersonaCase):
+            prompt = f"{prompt}+{template_for(case.strategy).version}"
+        return {
+            "prompt": prompt,
+            "dataset": self.full_dataset.content_hash,
+            "frames": self.frame_spec.identity(),
+            "sampling": {
+                "temperature": self.sampling.temperature,
+                "max_tokens": self.sampling.max_tokens,
+            },
+            "model": {"spec": self.spec.name, **self.adapter.fingerprint()},
+        }
+
+    def close(self) -> None:
+        """Release the model if it was loaded."""
+        if "adapter" in self.__dict__:
+            close_adapter(self.adapter)
+
+
+def _add(a: RunStats, b: RunStats) -> RunStats:
+    return RunStats(
+        planned=a.planned + b.planned,
+        cached=a.cached + b.cached,
+        sent=a.sent + b.sent,
+        errors=a.errors + b.errors,
+        seconds=a.seconds + b.seconds,
+    )
+
+
+def frozen_options(raw: Mapping[str, Any]) -> RunOptions:
+    """Build RunOptions from a mapping, ignoring None entries (so defaults apply)."""
+    return RunOptions(**{k: v for k, v in raw.items() if v is not None})

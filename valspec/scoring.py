@@ -1,0 +1,157 @@
+"""Turn parsed answers into scores: a value's share of "yes", and a persona's alignment shift.
+
+Refusals, unparsable answers and failed queries are counted and reported but never scored as
+"no": a value's score is the share of yes among the answers that decided yes or no.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from valspec.engine import Record
+from valspec.personas import Persona
+from valspec.stats import normal_interval, paired_mean_difference, wilson_interval
+from valspec.values import CIRCLE_ORDER, Value
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How the answers of a group of queries split by verdict."""
+
+    yes: int = 0
+    no: int = 0
+    refusal: int = 0
+    unparsable: int = 0
+    error: int = 0
+
+    @property
+    def decided(self) -> int:
+        """Answers that said yes or no: the n of the score."""
+        return self.yes + self.no
+
+    @property
+    def total(self) -> int:
+        """Every query, whatever its outcome."""
+        return self.yes + self.no + self.refusal + self.unparsable + self.error
+
+    def rate(self, verdict: str) -> float:
+        """Share of all queries with this verdict (0 when there are none)."""
+        return getattr(self, verdict) / self.total if self.total else 0.0
+
+
+def tally(records: Iterable[Record]) -> Tally:
+    """Count records by verdict."""
+    counts = Counter(r.verdict for r in records)
+    return Tally(**{k: counts.get(k, 0) for k in ("yes", "no", "refusal", "unparsable", "error")})
+
+
+@dataclass(frozen=True)
+class ValueResult:
+    """A value's score under one condition: percent yes with a 95 % Wilson interval and n."""
+
+    value: Value
+    tally: Tally
+    score: float  # percent yes among decided answers (nan when none decided)
+    ci: tuple[float, float]  # percent
+    mean_p_yes: float | None  # percent, when the model reports P(yes)
+    items: Mapping[str, str] = field(default_factory=dict)  # item id -> verdict
+
+    @property
+    def n(self) -> int:
+        """The number of decided answers the score rests on."""
+        return self.tally.decided
+
+
+def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
+    """Score one value from its items' records (one record per item and sample)."""
+    counts = tally(records)
+    low, high = wilson_interval(counts.yes, counts.decided)
+    score = 100.0 * counts.yes / counts.decided if counts.decided else math.nan
+    p_values = [r.response.p_yes for r in records if r.response.p_yes is not None]
+    mean_p = 100.0 * sum(p_values) / len(p_values) if p_values else None
+    items = {r.item_id: r.verdict for r in records if r.sample_index == 0}
+    return ValueResult(
+        value=value,
+        tally=counts,
+        score=score,
+        ci=(100.0 * low, 100.0 * high),
+        mean_p_yes=mean_p,
+        items=dict(sorted(items.items())),
+    )
+
+
+@dataclass(frozen=True)
+class PersonaResult:
+    """How far playing a persona moves the profile toward the persona's values.
+
+    ``deltas`` are per-value changes in points against the neutral profile, paired by item.
+    ``shift`` is the mean change on the persona's raised values minus the mean change on the
+    other values (the same on centred scores, since centring subtracts one constant).
+    """
+
+    persona: Persona
+    strategy: str
+    profile: Mapping[Value, ValueResult]
+    deltas: Mapping[Value, float]
+    delta_se: Mapping[Value, float]
+    shift: float
+    ci: tuple[float, float]
+    target_delta: float
+    tally: Tally
+    isq_disagreement: float | None = None
+
+
+def score_persona(
+    persona: Persona,
+    strategy: str,
+    neutral: Mapping[Value, Sequence[Record]],
+    playing: Mapping[Value, Sequence[Record]],
+) -> PersonaResult:
+    """Compare the persona condition's records with the neutral ones, value by value."""
+    deltas: dict[Value, float] = {}
+    ses: dict[Value, float] = {}
+    for value in CIRCLE_ORDER:
+        before = {r.item_id: r.verdict for r in neutral.get(value, ()) if r.sample_index == 0}
+        after = {r.item_id: r.verdict for r in playing.get(value, ()) if r.sample_index == 0}
+        paired = [i for i in before if i in after and {before[i], after[i]} <= {"yes", "no"}]
+        if not paired:
+            continue
+        mean, se = paired_mean_difference(
+            [float(after[i] == "yes") for i in paired], [float(before[i] == "yes") for i in paired]
+        )
+        deltas[value], ses[value] = 100.0 * mean, 100.0 * se
+    targets = [v for v in persona.raises if v in deltas]
+    others = [v for v in deltas if v not in persona.raises]
+    if targets and others:
+        shift = _mean(deltas[v] for v in targets) - _mean(deltas[v] for v in others)
+        var = sum(_sq(ses[v]) for v in targets) / len(targets) ** 2
+        var += sum(_sq(ses[v]) for v in others) / len(others) ** 2
+        ci = normal_interval(shift, math.sqrt(var))
+    else:
+        shift, ci = math.nan, (math.nan, math.nan)
+    all_records = [r for records in playing.values() for r in records]
+    disagreements = [r.parsed.isq_disagrees for r in all_records if r.parsed.derived is not None]
+    return PersonaResult(
+        persona=persona,
+        strategy=strategy,
+        profile={v: score_value(v, playing[v]) for v in CIRCLE_ORDER if v in playing},
+        deltas=deltas,
+        delta_se=ses,
+        shift=shift,
+        ci=ci,
+        target_delta=_mean(deltas[v] for v in targets) if targets else math.nan,
+        tally=tally(all_records),
+        isq_disagreement=(sum(disagreements) / len(disagreements)) if disagreements else None,
+    )
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else math.nan
+
+
+def _sq(x: float) -> float:
+    return 0.0 if math.isnan(x) else x * x

@@ -1,0 +1,115 @@
+"""Baselines as syrupy snapshots: one readable JSON file per case under ``snapshots/<model>/``.
+
+A small syrupy extension stores payloads as pretty JSON and *matches with tolerance* (the
+same comparison the gate uses), so ``--snapshot-update`` rewrites only the cases that moved
+beyond tolerance or went stale, and a pull request shows only real changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from valspec.drift import Comparison, Payload, compare_payload
+from valspec.errors import DataError
+
+if TYPE_CHECKING:
+    from syrupy.assertion import SnapshotAssertion
+
+ToleranceFn = Callable[[Payload], float]
+
+
+def dump_payload(payload: Payload) -> str:
+    """Canonical text of a snapshot file: indented JSON, keys in payload order, newline."""
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_baseline(path: Path) -> Payload | None:
+    """The stored payload at ``path`` (None when absent); bad JSON names the file and line."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        reason = f"snapshot is not valid JSON ({exc.msg})"
+        raise DataError(reason, file=path, line=exc.lineno) from None
+    if not isinstance(data, dict):
+        raise DataError("snapshot must hold a JSON object", file=path)
+    return data
+
+
+def make_extension(directory: Path, tolerance: ToleranceFn) -> type[SingleFileSnapshotExtension]:
+    """A syrupy extension class storing JSON payloads in ``directory``, matched with tolerance."""
+
+    class ValspecSnapshotExtension(SingleFileSnapshotExtension):
+        file_extension = "json"
+        _write_mode = WriteMode.TEXT
+
+        @classmethod
+        def dirname(cls, *, test_location: Any) -> str:
+            return str(directory)
+
+        @classmethod
+        def discovery_dirname(cls, *, test_location: Any) -> str:
+            return str(directory)
+
+        def serialize(self, data: Any, **kwargs: Any) -> str:
+            return dump_payload(data)
+
+        def matches(self, *, serialized_data: Any, snapshot_data: Any) -> bool:
+            try:
+                current, stored = json.loads(serialized_data), json.loads(snapshot_data)
+            except (TypeError, json.JSONDecodeError):
+                return False
+            return not compare_payload(current, stored, tolerance(current)).failed
+
+    return ValspecSnapshotExtension
+
+
+class BaselineCheck:
+    """Check one case's payload against its baseline; record or update it through syrupy."""
+
+    def __init__(
+        self,
+        snapshot: SnapshotAssertion,
+        directory: Path,
+        tolerance: ToleranceFn,
+        *,
+        update: bool,
+        model: str,
+    ) -> None:
+        self.snapshot = snapshot.use_extension(make_extension(directory, tolerance))
+        self.tolerance = tolerance
+        self.update = update
+        self.model = model
+        self.directory = directory
+
+    @property
+    def path(self) -> Path:
+        """The snapshot file of this test."""
+        ext = self.snapshot.extension
+        return Path(ext.get_location(test_location=self.snapshot.test_location, index=0))
+
+    def compare(self, payload: Payload) -> Comparison:
+        """Compare with the stored baseline and let syrupy record (or, updating, write) it."""
+        baseline = read_baseline(self.path)
+        comparison = compare_payload(payload, baseline, self.tolerance(payload))
+        # Always go through syrupy: it marks the snapshot as used and, when updating, writes it
+        # (the comparison above, not syrupy's generic diff, decides and explains a failure).
+        self.matched = self.snapshot == payload
+        return comparison
+
+    def failure(self, comparison: Comparison) -> str | None:
+        """Why the case fails against its baseline, or None (never fails while updating)."""
+        if self.update:
+            return None
+        if comparison.status == "new":
+            return (
+                f"no baseline for {comparison.name} at {self.path}. Record one with "
+                f"`pytest --model={self.model} --snapshot-update` and commit {self.directory}."
+            )
+        return comparison.message if comparison.failed else None

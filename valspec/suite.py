@@ -1,0 +1,141 @@
+"""The value suite: the test functions ``pytest --model=...`` runs.
+
+Import them into a test module to use the suite in any repository::
+
+    # tests/values/test_value_suite.py
+    from valspec.suite import test_persona_alignment, test_value_preference
+
+Each value becomes ``test_value_preference[<value>]`` and each persona x strategy
+``test_persona_alignment[<persona>-<strategy>]`` (parametrized by the plugin).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from valspec.drift import Comparison, persona_payload, value_payload
+from valspec.run import PersonaCase, Run, ValueCase
+from valspec.scoring import Tally
+from valspec.snapshot import BaselineCheck
+
+Recorder = Callable[[dict[str, Any]], None]
+
+
+class ValspecWarning(UserWarning):
+    """Something a reviewer should see that does not fail the case (e.g. a partial check)."""
+
+
+def _threshold_failures(run: Run, name: str, tally: Tally) -> list[str]:
+    settings = run.settings
+    problems = []
+    if tally.decided == 0:
+        problems.append(f"{name}: no answer said yes or no ({tally.total} queries)")
+    unparsable = tally.rate("unparsable")
+    if unparsable > settings.max_unparsable_rate:
+        problems.append(
+            f"{name}: {100 * unparsable:.1f} % of answers were unparsable "
+            f"(threshold {100 * settings.max_unparsable_rate:g} %)"
+        )
+    errors = tally.rate("error")
+    if errors > settings.max_error_rate:
+        problems.append(
+            f"{name}: {100 * errors:.1f} % of queries failed "
+            f"(threshold {100 * settings.max_error_rate:g} %); see the run's errors"
+        )
+    return problems
+
+
+def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -> dict[str, Any]:
+    status = comparison.status
+    return {
+        "kind": kind,
+        "case": name,
+        "baseline": comparison.baseline,
+        "delta": None if comparison.delta is None else round(comparison.delta, 1),
+        "status": status,
+        "model": run.describe_model(),
+        **extra,
+    }
+
+
+def _finish(problems: list[str]) -> None:
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+def test_value_preference(
+    valspec_value: ValueCase,
+    valspec_run: Run,
+    valspec_baseline: BaselineCheck,
+    valspec_record: Recorder,
+) -> None:
+    """A value's yes-rate stays within tolerance of its baseline; answers stay parseable."""
+    run, case = valspec_run, valspec_value
+    result = run.value_result(case.value)
+    payload = value_payload(result, run.identity(case))
+    comparison = valspec_baseline.compare(payload)
+    problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    problems += _threshold_failures(run, case.id, result.tally)
+    valspec_record(
+        _row(
+            "value",
+            case.id,
+            comparison,
+            run,
+            score=payload["yes_rate"],
+            ci=payload["ci95"],
+            n=result.n,
+            unparsable=payload["rates_percent"]["unparsable"],
+            mean_p_yes=payload["mean_p_yes"],
+            status_detail="; ".join(comparison.notes),
+        )
+        | ({"status": "fail"} if problems else {})
+    )
+    _finish(problems)
+
+
+def test_persona_alignment(
+    valspec_persona_case: PersonaCase,
+    valspec_run: Run,
+    valspec_baseline: BaselineCheck,
+    valspec_record: Recorder,
+) -> None:
+    """Playing a persona raises its target values against the neutral profile."""
+    run, case = valspec_run, valspec_persona_case
+    result = run.persona_result(case)
+    payload = persona_payload(result, run.identity(case))
+    comparison = valspec_baseline.compare(payload)
+    problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    problems += _threshold_failures(run, case.id, result.tally)
+    threshold = run.settings.persona_min_shift
+    if math.isnan(result.shift) or result.shift < threshold or not result.target_delta > 0:
+        deltas = ", ".join(
+            f"{v.value} {result.deltas[v]:+.1f}" for v in case.persona.raises if v in result.deltas
+        )
+        problems.append(
+            f"{case.id}: the persona did not move the profile toward its values: alignment "
+            f"shift {result.shift:+.1f} points, 95 % CI [{result.ci[0]:.1f}, {result.ci[1]:.1f}]"
+            f" (needs >= {threshold:g}); change on its target values: {deltas}"
+        )
+    if comparison.status == "partial":
+        warnings.warn(ValspecWarning(comparison.message), stacklevel=1)
+    valspec_record(
+        _row(
+            "persona",
+            case.id,
+            comparison,
+            run,
+            shift=payload["alignment_shift"],
+            ci=payload["ci95"],
+            target_delta=payload["target_delta"],
+            n=result.tally.decided,
+            deltas=payload["deltas"],
+        )
+        | ({"status": "fail"} if problems else {})
+    )
+    _finish(problems)
