@@ -57,6 +57,14 @@ def make_extension(directory: Path, tolerance: ToleranceFn) -> type[SingleFileSn
         def discovery_dirname(cls, *, test_location: Any) -> str:
             return str(directory)
 
+        @classmethod
+        def matches_test_location(cls, *, test_location: Any, snapshot_location: str) -> bool:
+            # Files live by model, not by test module: a file belongs to a test when it sits
+            # in this model's folder under the test's name (``test_value_preference[power]``).
+            location = Path(snapshot_location)
+            name = cls.get_snapshot_name(test_location=test_location, index=0)
+            return location.parent == directory and location.stem == name
+
         def serialize(self, data: Any, **kwargs: Any) -> str:
             return dump_payload(data)
 

@@ -63,6 +63,11 @@ def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -
     }
 
 
+def _status(comparison: Comparison, problems: list[str]) -> dict[str, str]:
+    """Drift and staleness name themselves; any other failure is a threshold ``fail``."""
+    return {"status": "fail"} if problems and not comparison.failed else {}
+
+
 def _finish(problems: list[str]) -> None:
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
@@ -94,7 +99,7 @@ def test_value_preference(
             mean_p_yes=payload["mean_p_yes"],
             status_detail="; ".join(comparison.notes),
         )
-        | ({"status": "fail"} if problems else {})
+        | _status(comparison, problems)
     )
     _finish(problems)
 
@@ -136,6 +141,6 @@ def test_persona_alignment(
             n=result.tally.decided,
             deltas=payload["deltas"],
         )
-        | ({"status": "fail"} if problems else {})
+        | _status(comparison, problems)
     )
     _finish(problems)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,13 @@ def _write_media(root: Path, name: str, payload: bytes = b"\xff\xd8fake-jpeg") -
 def _row(root: Path, item_id: str, value: str = "power", **extra: object) -> dict[str, object]:
     name = f"media/{item_id}.jpg"
     row: dict[str, object] = {
-        "id": item_id, "file": name, "kind": "image", "platform": "tiktok", "value": value,
+        "id": item_id,
+        "file": name,
+        "kind": "image",
+        "platform": "tiktok",
+        "value": value,
         "sha256": _write_media(root, name),
-    }  # fmt: skip
+    }
     row.update(extra)
     return row
 
@@ -67,8 +70,11 @@ def test_hf_style_metadata_with_file_name(tmp_path: Path) -> None:
     data = load_dataset(tmp_path)
     item = data.items[0]
     assert (item.id, item.kind, item.platform, item.value) == (
-        "clip", "image", "unknown", Value.TRADITION,
-    )  # fmt: skip
+        "clip",
+        "image",
+        "unknown",
+        Value.TRADITION,
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,7 +91,7 @@ def test_hf_style_metadata_with_file_name(tmp_path: Path) -> None:
         (lambda r: r.update(value_weights={"power": 2}), "value_weights.power", "in [0, 1]"),
         (lambda r: r.update(keywords="beach"), "keywords", "list of strings"),
     ],
-)  # fmt: skip
+)
 def test_bad_rows_name_file_line_and_field(
     tmp_path: Path, mutate: object, field: str, needle: str
 ) -> None:
@@ -115,7 +121,7 @@ def test_symlink_escaping_the_root_is_refused(tmp_path: Path) -> None:
     outside.write_bytes(b"x")
     root = tmp_path / "data"
     root.mkdir()
-    os.symlink(outside, root / "link.jpg")
+    (root / "link.jpg").symlink_to(outside)
     manifest = _manifest(root, [{"id": "l", "file": "link.jpg", "value": "power"}])
     assert "a symlink pointing outside the dataset root" in str(_error(manifest))
 

@@ -38,16 +38,18 @@ def yes(request: Request) -> Response:
 
 
 def _engine(adapter: MockAdapter, **kwargs: object) -> Engine:
-    return Engine(adapter, fingerprint=adapter.fingerprint(), frame_spec=FrameSpec(frames=2),
-                  **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return Engine(
+        adapter, fingerprint=adapter.fingerprint(), frame_spec=FrameSpec(frames=2), **kwargs
+    )  # type: ignore[arg-type]
 
 
 def test_shared_neutral_queries_are_planned_once(dataset: Dataset) -> None:
     engine = _engine(MockAdapter(yes))
     power = [i for i in dataset if i.value is Value.POWER]
     persona = Condition("simple", PERSONA)
-    plan = engine.plan([(NEUTRAL_CONDITION, power), (NEUTRAL_CONDITION, dataset.items),
-                        (persona, dataset.items)])  # fmt: skip
+    plan = engine.plan(
+        [(NEUTRAL_CONDITION, power), (NEUTRAL_CONDITION, dataset.items), (persona, dataset.items)]
+    )
     assert len(plan) == 2 * len(dataset)
     assert len({q.key for q in plan}) == len(plan)
 
@@ -87,8 +89,7 @@ def test_an_adapter_that_raises_fails_only_its_batch(dataset: Dataset) -> None:
             raise RuntimeError("boom")
         return yes(request)
 
-    engine = _engine(MockAdapter(flaky, capabilities=Capabilities(max_batch=1,
-                                                                  needs_frames=False)))  # fmt: skip
+    engine = _engine(MockAdapter(flaky, capabilities=Capabilities(max_batch=1, needs_frames=False)))
     plan = engine.plan([(NEUTRAL_CONDITION, dataset.items)])
     stats = engine.run(plan)
     records = {r.item_id: r for r in engine.records(plan)}
@@ -104,8 +105,9 @@ def test_real_adapters_never_see_labels(dataset: Dataset) -> None:
     simulated = MockAdapter(yes, capabilities=Capabilities(simulated=True, needs_frames=False))
     engine = _engine(simulated)
     engine.run(engine.plan([(Condition("isq", PERSONA), dataset.items)]))
-    assert all(r.labels is not None and r.labels.persona_raises == ("power",)
-               for r in simulated.requests)  # fmt: skip
+    assert all(
+        r.labels is not None and r.labels.persona_raises == ("power",) for r in simulated.requests
+    )
 
 
 def test_keys_depend_on_what_determines_the_answer(dataset: Dataset) -> None:
@@ -118,6 +120,9 @@ def test_keys_depend_on_what_determines_the_answer(dataset: Dataset) -> None:
     assert _engine(other_model).key_for(item, NEUTRAL_CONDITION, 0) != base
     hot = _engine(MockAdapter(yes), sampling=Sampling(temperature=0.7))
     assert hot.key_for(item, NEUTRAL_CONDITION, 0) != base
-    same_fp = Engine(MockAdapter(yes), fingerprint={"adapter": "mock"},
-                     frame_spec=FrameSpec(frames=2, longest_side=256))  # fmt: skip
+    same_fp = Engine(
+        MockAdapter(yes),
+        fingerprint={"adapter": "mock"},
+        frame_spec=FrameSpec(frames=2, longest_side=256),
+    )
     assert same_fp.key_for(item, NEUTRAL_CONDITION, 0) != base

@@ -15,8 +15,9 @@ def test_bundled_personas_cover_the_paper_and_every_group() -> None:
     personas = {p.id: p for p in load_personas(REPO_PERSONAS)}
     assert {"family-oriented", "adventurous-spirit", "tradition-respecting"} <= set(personas)
     for group in GROUPS:
-        assert any(set(p.raises) <= set(group.values) and len(p.raises) >= 2
-                   for p in personas.values()), group.name  # fmt: skip
+        assert any(
+            set(p.raises) <= set(group.values) and len(p.raises) >= 2 for p in personas.values()
+        ), group.name
     family = personas["family-oriented"]
     assert Value.BENEVOLENCE in family.raises and Value.STIMULATION in family.lowers
 
@@ -35,7 +36,7 @@ def test_traits_only_persona(tmp_path: Path) -> None:
         _persona(
             tmp_path,
             'id = "boat"\ntraits = ["i own a boat", "i love fishing"]\nraises = ["hedonism"]\n',
-        )  # fmt: skip
+        )
     )
     assert persona.prompt_text == "- i own a boat\n- i love fishing"
 
@@ -50,7 +51,7 @@ def test_traits_only_persona(tmp_path: Path) -> None:
         (GOOD + 'lowers = ["power"]\n', "lowers", "also listed in raises"),
         (GOOD + 'colour = "red"\n', "colour", "unknown key"),
     ],
-)  # fmt: skip
+)
 def test_bad_persona_files_are_located(tmp_path: Path, body: str, field: str, needle: str) -> None:
     path = _persona(tmp_path, body)
     with pytest.raises(DataError) as info:

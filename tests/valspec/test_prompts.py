@@ -23,8 +23,9 @@ def test_prompt_versions_are_pinned() -> None:
 
 def test_any_text_change_changes_the_version() -> None:
     base = TEMPLATES["neutral"]
-    edited = PromptTemplate(base.name, base.revision, base.system, base.user + " ",
-                            base.answer_format)  # fmt: skip
+    edited = PromptTemplate(
+        base.name, base.revision, base.system, base.user + " ", base.answer_format
+    )
     assert edited.version != base.version
 
 

@@ -22,9 +22,17 @@ from valspec.values import (
 
 def test_ten_values_in_schwartz_circle_order() -> None:
     assert [v.value for v in CIRCLE_ORDER] == [
-        "self-direction", "stimulation", "hedonism", "achievement", "power",
-        "security", "conformity", "tradition", "benevolence", "universalism",
-    ]  # fmt: skip
+        "self-direction",
+        "stimulation",
+        "hedonism",
+        "achievement",
+        "power",
+        "security",
+        "conformity",
+        "tradition",
+        "benevolence",
+        "universalism",
+    ]
     assert set(DEFINITIONS) == set(Value)
     assert all(DEFINITIONS[v].strip() for v in Value)
 
@@ -50,9 +58,14 @@ def test_higher_order_groups() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("Self Direction", Value.SELF_DIRECTION), ("self_direction", Value.SELF_DIRECTION),
-     ("SD", Value.SELF_DIRECTION), ("POWER", Value.POWER), ("selfdirection", Value.SELF_DIRECTION)],
-)  # fmt: skip
+    [
+        ("Self Direction", Value.SELF_DIRECTION),
+        ("self_direction", Value.SELF_DIRECTION),
+        ("SD", Value.SELF_DIRECTION),
+        ("POWER", Value.POWER),
+        ("selfdirection", Value.SELF_DIRECTION),
+    ],
+)
 def test_parse_value_accepts_common_spellings(text: str, value: Value) -> None:
     assert parse_value(text) is value
 

@@ -14,19 +14,27 @@ from valspec.parsing import Verdict, parse_answer
 from valspec.values import CIRCLE_ORDER, Value
 
 
-def _request(item: str, value: str = "power", fmt: AnswerFormat = AnswerFormat.YES_NO,
-             raises: tuple[str, ...] = (), temperature: float = 0.0, sample: int = 0,
-             condition: str = "neutral") -> Request:  # fmt: skip
+def _request(
+    item: str,
+    value: str = "power",
+    fmt: AnswerFormat = AnswerFormat.YES_NO,
+    raises: tuple[str, ...] = (),
+    temperature: float = 0.0,
+    sample: int = 0,
+    condition: str = "neutral",
+) -> Request:
     return Request(
-        key=f"{item}/{condition}/{sample}", item_id=item, messages=(), answer_format=fmt,
+        key=f"{item}/{condition}/{sample}",
+        item_id=item,
+        messages=(),
+        answer_format=fmt,
         sampling=Sampling(temperature=temperature, sample_index=sample),
         labels=Labels({value: 1.0}, persona_raises=raises, condition=condition),
-    )  # fmt: skip
+    )
 
 
 def test_reference_profile_is_the_paper_average() -> None:
-    assert REFERENCE_PROFILE[Value.UNIVERSALISM] == 73.2 or REFERENCE_PROFILE[
-        Value.UNIVERSALISM] == pytest.approx(73.25, abs=0.06)  # fmt: skip
+    assert REFERENCE_PROFILE[Value.UNIVERSALISM] == pytest.approx(73.25, abs=0.06)
     assert REFERENCE_PROFILE[Value.STIMULATION] == 55.0
     assert REFERENCE_PROFILE[Value.SELF_DIRECTION] == 70.5
     assert len(PAPER_PROFILES) == 8
@@ -61,18 +69,33 @@ def test_personas_steer_except_for_stubborn() -> None:
     for name, expect_shift in (("sim", True), ("sim:stubborn", False)):
         sim = create(resolve_spec(name))
         neutral = sim.answer([_request(i, "benevolence") for i in items])
-        persona = sim.answer([_request(i, "benevolence", AnswerFormat.JSON_DECISION,
-                                       ("benevolence",), condition="p/simple") for i in items])  # fmt: skip
+        persona = sim.answer(
+            [
+                _request(
+                    i,
+                    "benevolence",
+                    AnswerFormat.JSON_DECISION,
+                    ("benevolence",),
+                    condition="p/simple",
+                )
+                for i in items
+            ]
+        )
         yes_n = sum(parse_answer(a.text).verdict is Verdict.YES for a in neutral)
-        yes_p = sum(parse_answer(a.text, AnswerFormat.JSON_DECISION).verdict is Verdict.YES
-                    for a in persona)  # fmt: skip
+        yes_p = sum(
+            parse_answer(a.text, AnswerFormat.JSON_DECISION).verdict is Verdict.YES for a in persona
+        )
         assert (yes_p - yes_n > 40) is expect_shift, (name, yes_n, yes_p)
 
 
 def test_isq_answers_carry_complete_ratings() -> None:
     sim = create(resolve_spec("sim"))
-    answers = sim.answer([_request(f"i{n}", fmt=AnswerFormat.ISQ, raises=("power",),
-                                   condition="p/isq") for n in range(30)])  # fmt: skip
+    answers = sim.answer(
+        [
+            _request(f"i{n}", fmt=AnswerFormat.ISQ, raises=("power",), condition="p/isq")
+            for n in range(30)
+        ]
+    )
     parsed = [parse_answer(a.text, AnswerFormat.ISQ) for a in answers]
     complete = [p for p in parsed if p.ratings is not None]
     assert len(complete) >= 25
