@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 
 from valspec import media
 from valspec.errors import DataError, MediaError
@@ -211,6 +211,18 @@ def test_seek_and_scan_return_the_nearest_frames(clips: dict[str, Path], clip: s
     assert [f.tobytes() for f in by_seek.frames] == [f.tobytes() for f in by_scan.frames]
 
 
+def test_a_seek_that_overshoots_falls_back_to_scanning(
+    clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def keyframe_after(keyframes: list[float], target: float) -> float:
+        return next((k for k in keyframes if k > target), keyframes[-1])
+
+    monkeypatch.setattr(media, "_keyframe_before", keyframe_after)
+    sample = sample_video(clips["dense"], FrameSpec(frames=4), "seek")
+    assert sample.strategy == "scan"
+    assert [frame_index(f) for f in sample.frames] == nearest_frames(4)
+
+
 def test_load_frames_gives_rgb_frames_of_the_spec(clips: dict[str, Path]) -> None:
     frames = load_frames(clips["dense"], "video", FrameSpec(frames=5, longest_side=56))
     assert len(frames) == 5
@@ -250,10 +262,22 @@ def test_image_exif_orientation_is_honoured(tmp_path: Path) -> None:
     assert bottom[2] > 200 and bottom[0] < 50  # type: ignore[index]
 
 
-def test_large_jpeg_is_shrunk_to_the_longest_side(tmp_path: Path) -> None:
+def test_large_jpeg_is_decoded_small_and_shrunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "big.jpg"
     Image.new("RGB", (2400, 1200), (30, 160, 90)).save(path, quality=90)
+    drafted: list[tuple[int, int]] = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self: JpegImagePlugin.JpegImageFile, mode: str, size: tuple[int, int]) -> object:
+        result = real_draft(self, mode, size)
+        drafted.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
     image = load_image(path, 300)
+    assert drafted == [(300, 150)]  # libjpeg decoded at 1/8 scale, not at full size
     assert image.size == (300, 150) and image.mode == "RGB"
     r, g, b = image.getpixel((150, 75))  # type: ignore[misc]
     assert abs(r - 30) < 8 and abs(g - 160) < 8 and abs(b - 90) < 8
