@@ -118,6 +118,31 @@ FREE_TEXT = [
     ("I would not say yes to this", U),
     ("Yes, I can't help but smile", Y),
     ("Question: do you like it? Yes or no. Answer: Yes", Y),
+    # longer answers as VLMs write them
+    ("The video shows a family having dinner. I would say yes, because it's heartwarming.", Y),
+    ("This is a luxury car ad. No, I don't like it because it promotes materialism.", N),
+    ("Based on the screenshot, the answer is yes.", Y),
+    ("I like this video. It shows people helping each other.", Y),
+    ("No. The screenshot shows a protest, which is not something I would keep watching.", N),
+    ("As a traditional grandmother, yes, I'd enjoy this family gathering.", Y),
+    ("As someone who values security, no.", N),
+    ("I cannot view videos, but the thumbnail suggests a cooking tutorial. I'd say yes.", Y),
+    ("I don't have personal preferences, but the video appears to be engaging.", R),
+    ("It is not possible to determine whether I would like it.", R),
+    ("Q: Do you like it? A: No.", N),
+    ("Answer: B) No", N),
+    ('Answer: "No" because it is dull', N),
+    ('The caption reads "No pain, no gain". I like it.', Y),
+    ('The sign says "YES" in big letters.', U),  # a quoted mention, not a decision
+    ("No one can resist this cute puppy!", U),
+    ("Sure, but I'd skip it.", U),
+    ("Not really my thing.", N),
+    ("I'm not a fan.", N),
+    ("Definitely worth watching.", Y),
+    ("Not worth watching.", N),
+    ("Love it!", Y),
+    ("It depends.", U),
+    ("a man is dancing on a stage", U),
     # empty
     ("", U),
     ("   \n\t ", U),
@@ -199,13 +224,18 @@ def test_json_decision_answers(text: str, expected: Verdict) -> None:
     assert parse_answer(text, AnswerFormat.JSON_DECISION).verdict is expected
 
 
+def test_json_decision_free_text_fallback_keeps_the_reason() -> None:
+    answer = parse_answer("Yes, I like the bright colours.", AnswerFormat.JSON_DECISION)
+    assert answer == ParsedAnswer(Y, reason="I like the bright colours.")
+
+
 def test_json_decision_reads_reason_and_trait() -> None:
     fmt = AnswerFormat.JSON_DECISION
     body = '{"decision": "Yes", "reason": " Calm and warm. ", "trait": "family"}'
     answer = parse_answer(f"Sure:\n```json\n{body}\n```", fmt)
     assert answer == ParsedAnswer(Y, reason="Calm and warm.", trait="family")
-    truncated = parse_answer('{"decision": "no", "reason": "too loud", "trait": "qui', fmt)
-    assert (truncated.verdict, truncated.reason, truncated.trait) == (N, "too loud", None)
+    truncated = parse_answer('{"decision": "no", "reason": "too \\"loud\\"", "trait": "qui', fmt)
+    assert (truncated.verdict, truncated.reason, truncated.trait) == (N, 'too "loud"', None)
     listed = parse_answer('{"decision": "no", "traits": ["calm", "quiet"]}', fmt)
     assert listed.trait == "calm, quiet"
 
@@ -305,6 +335,7 @@ def test_isq_ratings_as_text_lines() -> None:
         _isq(7, 6, 8, -1, "no"),
         _isq(7, 6, "high", 4, "no"),  # not a number
         _isq(7, 6, True, 4, "no"),  # a boolean is not a rating
+        _isq(7, 6, 10**400, 4, "no"),  # too large even for a float
         {"visual_appeal": 7, "curiosity": 6, "emotional_engagement": 8, "decision": "no"},
     ],
 )
@@ -414,6 +445,13 @@ def test_leading_decision_then_any_reason(
     decision = emphasis.format(word.rstrip(" ,."))
     text = _random_case(decision + word[len(word.rstrip(" ,.")) :] + reason, flips)
     assert parse_yes_no(text) is expected
+
+
+@given(st.sampled_from(["Yes", "No", "**Yes**", "Answer: No", "I'd say yes"]), neutral_words)
+def test_reason_is_the_rest_of_the_answer(lead: str, words: str) -> None:
+    reason = f"The {words}"  # a leading "because" or "Reason:" label would be dropped
+    answer = parse_answer(f"{lead}.  {reason}\n")
+    assert answer.reason == reason
 
 
 REFUSALS = [
