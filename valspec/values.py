@@ -58,9 +58,11 @@ DEFINITIONS: dict[Value, str] = {
     Value.UNIVERSALISM: "Understanding, tolerance and protection for all people and nature.",
 }
 
-_WEDGE: dict[Value, int] = {
-    v: i for i, v in enumerate(CIRCLE_ORDER[:7])
-} | {Value.TRADITION: 6, Value.BENEVOLENCE: 7, Value.UNIVERSALISM: 8}
+_WEDGE: dict[Value, int] = {v: i for i, v in enumerate(CIRCLE_ORDER[:7])} | {
+    Value.TRADITION: 6,
+    Value.BENEVOLENCE: 7,
+    Value.UNIVERSALISM: 8,
+}
 N_WEDGES = 9
 
 ANGLES: dict[Value, float] = {v: 360.0 * _WEDGE[v] / N_WEDGES for v in CIRCLE_ORDER}

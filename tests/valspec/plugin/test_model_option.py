@@ -1,0 +1,54 @@
+"""``--model``: the reference simulation passes; drifted and stubborn variants fail as designed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from valspec.adapters.sim import DRIFT
+from valspec.values import CIRCLE_ORDER
+
+if TYPE_CHECKING:
+    from tests.valspec.plugin.conftest import SuiteProject
+
+VALUES = {v.value for v in CIRCLE_ORDER}
+
+
+def test_sim_passes_against_the_committed_snapshots(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim")
+    result.assert_outcomes(passed=len(VALUES) + 2 * len(suite.personas))
+    result.stdout.fnmatch_lines(["*valspec value profile*", "*SIMULATED*", "benevolence *"])
+
+
+def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim:drifted", "--valspec-baseline=sim")
+    failed = suite.failed(result)
+    drifted = {v.value for v in DRIFT}
+    assert failed & VALUES == drifted
+    # Persona cases may drift too, but only personas that target a drifted value.
+    targets = {p.id: {v.value for v in p.raises} for p in suite.personas}
+    for case in failed - drifted:
+        assert targets[case.rsplit("-", 1)[0]] & drifted, case
+    for value in sorted(drifted):
+        result.stdout.fnmatch_lines(
+            [
+                f"{value} drifted beyond tolerance:",
+                "  baseline * % yes (n=*)  ->  now * % yes (n=*), 95 % CI [[]*, *[]]",
+                "  difference * points; tolerance ±5 points",
+            ]
+        )
+
+
+def test_stubborn_fails_every_persona_case(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim:stubborn", "--valspec-baseline=sim")
+    expected = {f"{p.id}-{s}" for p in suite.personas for s in ("simple", "isq")}
+    assert suite.failed(result) == expected
+    result.stdout.fnmatch_lines(["*the persona did not move the profile toward its values*"])
+
+
+def test_unknown_model_is_a_usage_error_listing_known_ones(suite: SuiteProject) -> None:
+    result = suite.make().run("--model=qwen-vll")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown model 'qwen-vll'. Did you mean 'qwen-vl'?*"])
+    assert "Traceback" not in result.stderr.str()

@@ -1,0 +1,55 @@
+"""Selection options: limit, personas, strategies and platforms."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.valspec.plugin.conftest import SuiteProject
+
+
+def test_limit_compares_on_the_common_items(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim", "--valspec-limit=3", "-W", "default")
+    result.assert_outcomes(passed=10 + 2 * len(suite.personas))
+    result.stdout.fnmatch_lines(["power * 3 *", "*not compared: this run asked*"])
+
+
+def test_persona_and_strategy_selection_leave_other_baselines_alone(suite: SuiteProject) -> None:
+    suite.make("sim")
+    before = suite.snapshots("sim")
+    result = suite.run(
+        "--model=sim",
+        "--valspec-personas=family-oriented",
+        "--valspec-strategies=isq",
+        "--snapshot-update",
+    )
+    result.assert_outcomes(passed=11)
+    assert suite.snapshots("sim") == before  # unchanged, and nothing deleted as "unused"
+    result = suite.run("--model=sim", "--valspec-personas=family-oriented")
+    result.assert_outcomes(passed=12)
+
+
+def test_platform_selection(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim", "--valspec-platforms=tiktok", "-k", "value")
+    result.assert_outcomes(passed=10)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--valspec-personas=family-orientated"],
+            "*unknown persona 'family-orientated'. Did you mean 'family-oriented'?*",
+        ),
+        (["--valspec-strategies=isqq"], "*unknown persona strategy 'isqq'*"),
+        (["--valspec-limit=0"], "*--valspec-limit must be at least 1*"),
+        (["--valspec-platforms=vine"], "*platform: 'vine' is not one of*"),
+    ],
+)
+def test_bad_selection_is_a_usage_error(suite: SuiteProject, args: list[str], message: str) -> None:
+    result = suite.make("sim").run("--model=sim", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str()

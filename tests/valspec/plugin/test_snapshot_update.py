@@ -1,0 +1,59 @@
+"""``--snapshot-update``: records new baselines and rewrites only the cases that moved."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.valspec.plugin.conftest import SuiteProject
+
+
+def test_update_rewrites_only_what_changed(suite: SuiteProject) -> None:
+    suite.make("sim")
+    before = suite.snapshots("sim")
+    failed = suite.failed(suite.run("--model=sim:drifted", "--valspec-baseline=sim"))
+    assert failed  # the drifted model moves some cases beyond tolerance
+
+    update = suite.run("--model=sim:drifted", "--valspec-baseline=sim", "--snapshot-update")
+    assert update.ret == 0
+    after = suite.snapshots("sim")
+    assert set(after) == set(before)  # nothing deleted, nothing added
+    changed = {name for name in before if before[name] != after[name]}
+    assert {name.split("[", 1)[1].removesuffix("].json") for name in changed} == failed
+
+    # The accepted profile is now the baseline: the same model passes against it.
+    suite.run("--model=sim:drifted", "--valspec-baseline=sim").assert_outcomes(
+        passed=10 + 2 * len(suite.personas)
+    )
+
+
+def test_a_model_without_baselines_fails_until_recorded(suite: SuiteProject) -> None:
+    suite.make()
+    result = suite.run("--model=sim:gpt-4o", "-k", "power or family-oriented-simple")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*no baseline for power at *sim-gpt-4o*test_value_preference[[]power[]].json*",
+            "*--model=sim:gpt-4o --snapshot-update*",
+        ]
+    )
+    suite.run("--model=sim:gpt-4o", "--snapshot-update").assert_outcomes(
+        passed=10 + 2 * len(suite.personas)
+    )
+    stored = json.loads(
+        (suite.root / "snapshots/sim-gpt-4o/test_value_preference[power].json").read_text()
+    )
+    assert stored["value"] == "power" and stored["identity"]["model"]["variant"] == "gpt-4o"
+    assert set(stored["items"]) and stored["n"] > 0
+    suite.run("--model=sim:gpt-4o").assert_outcomes(passed=10 + 2 * len(suite.personas))
+
+
+def test_a_corrupt_snapshot_is_named(suite: SuiteProject) -> None:
+    suite.make("sim")
+    path = suite.root / "snapshots/sim/test_value_preference[power].json"
+    path.write_text("{ not json")
+    result = suite.run("--model=sim", "-k", "power")
+    result.stdout.fnmatch_lines(
+        ["*test_value_preference[[]power[]].json:1: snapshot is not valid JSON*"]
+    )
