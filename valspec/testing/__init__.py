@@ -1,0 +1,1 @@
+"""Helpers for testing valspec and models with it (tiny real-architecture models)."""
