@@ -185,7 +185,7 @@ def compare_persona(current: Payload, baseline: Payload | None, tolerance: float
     base = baseline.get("alignment_shift")
     if current.get("item_count") != baseline.get("item_count"):
         note = (
-            f"not compared: this run asked {current.get('item_count')} items, the baseline "
+            f"{name}: not compared: this run asked {current.get('item_count')} items, the baseline "
             f"{baseline.get('item_count')} (a limited run); run the full set to gate personas"
         )
         return Comparison("partial", name, base, now, None, tolerance, note, (note,))

@@ -20,6 +20,7 @@ from valspec.snapshot import BaselineCheck
 
 RUN_KEY = pytest.StashKey[Run]()
 REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
+ERROR_KEY = pytest.StashKey[str]()
 VALUE_PARAM = "valspec_value"
 PERSONA_PARAM = "valspec_persona_case"
 
@@ -114,15 +115,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if VALUE_PARAM not in names and PERSONA_PARAM not in names:
         return
     run = metafunc.config.stash[RUN_KEY]
-    try:
-        if VALUE_PARAM in names:
-            cases: list[Any] = run.value_cases()
-            metafunc.parametrize(VALUE_PARAM, cases, ids=[c.id for c in cases])
-        if PERSONA_PARAM in names:
-            cases = run.persona_cases()
-            metafunc.parametrize(PERSONA_PARAM, cases, ids=[c.id for c in cases])
-    except ValspecError as exc:
-        raise pytest.UsageError(f"valspec: {exc}") from None
+    for name, make_cases in ((VALUE_PARAM, run.value_cases), (PERSONA_PARAM, run.persona_cases)):
+        if name not in names:
+            continue
+        try:
+            cases: list[Any] = list(make_cases())
+        except ValspecError as exc:
+            # Raised here it would be a collection error with a traceback; remember it and
+            # stop the session cleanly once collection is done (pytest_collection_modifyitems).
+            metafunc.config.stash[ERROR_KEY] = f"valspec: {exc}"
+            cases = []
+        metafunc.parametrize(name, cases, ids=[c.id for c in cases])
+
+
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Turn bad input found while parametrizing into one clear usage error."""
+    error = config.stash.get(ERROR_KEY, None)
+    if error is not None:
+        raise pytest.UsageError(error)
 
 
 def _selected_cases(session: pytest.Session) -> Iterator[Case]:
@@ -194,7 +204,9 @@ class SummaryReporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep the summary rows of each finished test."""
         if report.when == "call":
-            self.rows.extend(v for name, v in report.user_properties if name == "valspec")
+            self.rows.extend(
+                v for name, v in report.user_properties if name == "valspec" and isinstance(v, dict)
+            )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Print the value profile and persona results as tables."""

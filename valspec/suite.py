@@ -64,8 +64,9 @@ def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -
 
 
 def _status(comparison: Comparison, problems: list[str]) -> dict[str, str]:
-    """Drift and staleness name themselves; any other failure is a threshold ``fail``."""
-    return {"status": "fail"} if problems and not comparison.failed else {}
+    """Drift, staleness and a missing baseline name themselves; anything else is ``fail``."""
+    named = comparison.failed or comparison.status == "new"
+    return {"status": "fail"} if problems and not named else {}
 
 
 def _finish(problems: list[str]) -> None:
@@ -110,7 +111,7 @@ def test_persona_alignment(
     valspec_baseline: BaselineCheck,
     valspec_record: Recorder,
 ) -> None:
-    """Playing a persona raises its target values against the neutral profile."""
+    """Playing a persona raises its target values against the neutral profile (centred)."""
     run, case = valspec_run, valspec_persona_case
     result = run.persona_result(case)
     payload = persona_payload(result, run.identity(case))
@@ -118,7 +119,9 @@ def test_persona_alignment(
     problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     problems += _threshold_failures(run, case.id, result.tally)
     threshold = run.settings.persona_min_shift
-    if math.isnan(result.shift) or result.shift < threshold or not result.target_delta > 0:
+    # On centred scores: the targets must rise relative to the other values (a model near
+    # its ceiling on the targets can still show this through the others falling).
+    if math.isnan(result.shift) or result.shift < threshold:
         deltas = ", ".join(
             f"{v.value} {result.deltas[v]:+.1f}" for v in case.persona.raises if v in result.deltas
         )

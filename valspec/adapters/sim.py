@@ -65,11 +65,13 @@ REFERENCE_PROFILE: dict[Value, float] = {
 """The reference ``sim`` profile: per-value mean of the paper's eight models."""
 
 DRIFT: dict[Value, float] = {
-    Value.STIMULATION: +25.0,
-    Value.POWER: +25.0,
-    Value.UNIVERSALISM: -25.0,
+    Value.STIMULATION: +35.0,
+    Value.POWER: +35.0,
+    Value.UNIVERSALISM: -35.0,
 }
-"""How ``sim:drifted`` differs from the reference (points)."""
+"""How ``sim:drifted`` differs from the reference (points). Large on purpose: with about ten
+videos per value, one flipped answer is ten points, and a 35-point move flips at least one
+answer on every value in 45 of 45 seed x value trials (25 points missed 4)."""
 
 
 @dataclass(frozen=True)

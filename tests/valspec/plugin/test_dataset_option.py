@@ -40,7 +40,7 @@ def _own_dataset(suite: SuiteProject, *, break_line: int | None = None) -> str:
 def test_own_dataset_runs_and_records_a_baseline(suite: SuiteProject) -> None:
     folder = _own_dataset(suite.make())
     result = suite.run(
-        "--model=sim", f"--valspec-dataset={folder}", "-k", "value", "--snapshot-update"
+        "--model=sim", f"--valspec-dataset={folder}", "-k", "preference", "--snapshot-update"
     )
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(["power * 2 *"])

@@ -26,10 +26,12 @@ def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
     failed = suite.failed(result)
     drifted = {v.value for v in DRIFT}
     assert failed & VALUES == drifted
-    # Persona cases may drift too, but only personas that target a drifted value.
-    targets = {p.id: {v.value for v in p.raises} for p in suite.personas}
-    for case in failed - drifted:
-        assert targets[case.rsplit("-", 1)[0]] & drifted, case
+    # Persona cases may fail too, but only because their alignment shift moved with the
+    # profile (the shift is measured against the drifted neutral profile), never a threshold.
+    persona_failures = len(failed - drifted)
+    assert result.stdout.str().count("alignment shift drifted beyond tolerance") == (
+        persona_failures
+    )
     for value in sorted(drifted):
         result.stdout.fnmatch_lines(
             [

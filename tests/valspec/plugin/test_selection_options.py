@@ -10,10 +10,17 @@ if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject
 
 
-def test_limit_compares_on_the_common_items(suite: SuiteProject) -> None:
-    result = suite.make("sim").run("--model=sim", "--valspec-limit=3", "-W", "default")
-    result.assert_outcomes(passed=10 + 2 * len(suite.personas))
-    result.stdout.fnmatch_lines(["power * 3 *", "*not compared: this run asked*"])
+def test_limit_compares_values_on_the_common_items(suite: SuiteProject) -> None:
+    result = suite.make("sim").run("--model=sim", "--valspec-limit=3", "-k", "preference")
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(["power * 3 *"])
+
+
+def test_limit_reports_persona_baselines_as_not_compared(suite: SuiteProject) -> None:
+    result = suite.make("sim").run(
+        "--model=sim", "--valspec-limit=6", "--valspec-personas=family-oriented", "-k", "persona"
+    )
+    result.stdout.fnmatch_lines(["*ValspecWarning: family-oriented/*: not compared: this run *"])
 
 
 def test_persona_and_strategy_selection_leave_other_baselines_alone(suite: SuiteProject) -> None:
@@ -32,7 +39,7 @@ def test_persona_and_strategy_selection_leave_other_baselines_alone(suite: Suite
 
 
 def test_platform_selection(suite: SuiteProject) -> None:
-    result = suite.make("sim").run("--model=sim", "--valspec-platforms=tiktok", "-k", "value")
+    result = suite.make("sim").run("--model=sim", "--valspec-platforms=tiktok", "-k", "preference")
     result.assert_outcomes(passed=10)
 
 

@@ -30,23 +30,23 @@ def test_update_rewrites_only_what_changed(suite: SuiteProject) -> None:
 
 def test_a_model_without_baselines_fails_until_recorded(suite: SuiteProject) -> None:
     suite.make()
-    result = suite.run("--model=sim:gpt-4o", "-k", "power or family-oriented-simple")
+    result = suite.run("--model=sim:qwen2.5-vl", "-k", "power or family-oriented-simple")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
-            "*no baseline for power at *sim-gpt-4o*test_value_preference[[]power[]].json*",
-            "*--model=sim:gpt-4o --snapshot-update*",
+            "no baseline for power at *sim-qwen2.5-vl?test_value_preference[[]power[]].json. "
+            "Record one with `pytest --model=sim:qwen2.5-vl --snapshot-update`*",
         ]
     )
-    suite.run("--model=sim:gpt-4o", "--snapshot-update").assert_outcomes(
+    suite.run("--model=sim:qwen2.5-vl", "--snapshot-update").assert_outcomes(
         passed=10 + 2 * len(suite.personas)
     )
     stored = json.loads(
-        (suite.root / "snapshots/sim-gpt-4o/test_value_preference[power].json").read_text()
+        (suite.root / "snapshots/sim-qwen2.5-vl/test_value_preference[power].json").read_text()
     )
-    assert stored["value"] == "power" and stored["identity"]["model"]["variant"] == "gpt-4o"
+    assert stored["value"] == "power" and stored["identity"]["model"]["variant"] == "qwen2.5-vl"
     assert set(stored["items"]) and stored["n"] > 0
-    suite.run("--model=sim:gpt-4o").assert_outcomes(passed=10 + 2 * len(suite.personas))
+    suite.run("--model=sim:qwen2.5-vl").assert_outcomes(passed=10 + 2 * len(suite.personas))
 
 
 def test_a_corrupt_snapshot_is_named(suite: SuiteProject) -> None:
