@@ -53,13 +53,14 @@ def value_table(rows: Sequence[Row]) -> str:
             _ci(r.get("ci")),
             str(r.get("n", "-")),
             _num(r.get("unparsable"), "{:.0f}%"),
+            _num(r.get("errors"), "{:.0f}%"),
             _num(r.get("baseline")),
             _num(r.get("delta"), "{:+.1f}"),
             r.get("status", "-"),
         ]
         for r in rows
     ]
-    headers = ["value", "yes %", "95% CI", "n", "unparsable", "baseline", "Δ", "status"]
+    headers = ["value", "yes %", "95% CI", "n", "unparsable", "errors", "baseline", "Δ", "status"]
     table = format_table(headers, body)
     scores = [r["score"] for r in rows if isinstance(r.get("score"), int | float)]
     if len(scores) >= 2:

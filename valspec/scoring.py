@@ -58,6 +58,7 @@ class ValueResult:
     ci: tuple[float, float]  # percent
     mean_p_yes: float | None  # percent, when the model reports P(yes)
     items: Mapping[str, str] = field(default_factory=dict)  # item id -> verdict
+    errors: Mapping[str, str] = field(default_factory=dict)  # item id -> why its query failed
 
     @property
     def n(self) -> int:
@@ -80,6 +81,7 @@ def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
         ci=(100.0 * low, 100.0 * high),
         mean_p_yes=mean_p,
         items=dict(sorted(items.items())),
+        errors={r.item_id: r.response.error for r in records if r.response.error},
     )
 
 

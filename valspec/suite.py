@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -30,7 +30,9 @@ class ValspecWarning(UserWarning):
     """Something a reviewer should see that does not fail the case (e.g. a partial check)."""
 
 
-def _threshold_failures(run: Run, name: str, tally: Tally) -> list[str]:
+def _threshold_failures(
+    run: Run, name: str, tally: Tally, errors: Mapping[str, str] | None = None
+) -> list[str]:
     settings = run.settings
     problems = []
     if tally.decided == 0:
@@ -41,12 +43,14 @@ def _threshold_failures(run: Run, name: str, tally: Tally) -> list[str]:
             f"{name}: {100 * unparsable:.1f} % of answers were unparsable "
             f"(threshold {100 * settings.max_unparsable_rate:g} %)"
         )
-    errors = tally.rate("error")
-    if errors > settings.max_error_rate:
+    error_rate = tally.rate("error")
+    if error_rate > settings.max_error_rate:
         problems.append(
-            f"{name}: {100 * errors:.1f} % of queries failed "
-            f"(threshold {100 * settings.max_error_rate:g} %); see the run's errors"
+            f"{name}: {100 * error_rate:.1f} % of queries failed "
+            f"(threshold {100 * settings.max_error_rate:g} %)"
         )
+        for item_id, reason in sorted((errors or {}).items())[:5]:
+            problems.append(f"  {item_id}: {reason}")
     return problems
 
 
@@ -86,7 +90,7 @@ def test_value_preference(
     payload = value_payload(result, run.identity(case))
     comparison = valspec_baseline.compare(payload)
     problems = [p for p in [valspec_baseline.failure(comparison)] if p]
-    problems += _threshold_failures(run, case.id, result.tally)
+    problems += _threshold_failures(run, case.id, result.tally, result.errors)
     valspec_record(
         _row(
             "value",
@@ -97,6 +101,7 @@ def test_value_preference(
             ci=payload["ci95"],
             n=result.n,
             unparsable=payload["rates_percent"]["unparsable"],
+            errors=payload["rates_percent"]["error"],
             mean_p_yes=payload["mean_p_yes"],
             status_detail="; ".join(comparison.notes),
         )
@@ -117,7 +122,8 @@ def test_persona_alignment(
     payload = persona_payload(result, run.identity(case))
     comparison = valspec_baseline.compare(payload)
     problems = [p for p in [valspec_baseline.failure(comparison)] if p]
-    problems += _threshold_failures(run, case.id, result.tally)
+    errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
+    problems += _threshold_failures(run, case.id, result.tally, errors)
     threshold = run.settings.persona_min_shift
     # On centred scores: the targets must rise relative to the other values (a model near
     # its ceiling on the targets can still show this through the others falling).

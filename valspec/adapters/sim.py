@@ -126,7 +126,9 @@ class SimAdapter:
     """The simulated VLM (see the module docstring). Always named as a simulation."""
 
     name = "sim"
-    capabilities = Capabilities(p_yes=True, max_batch=4096, simulated=True, needs_frames=False)
+    # needs_frames: the simulation ignores pixels, but decoding them keeps a sim run honest
+    # about the media path (a corrupt clip fails under sim as it would under a real model).
+    capabilities = Capabilities(p_yes=True, max_batch=4096, simulated=True, needs_frames=True)
 
     def __init__(self, profile: SimProfile, *, seed: int = 0) -> None:
         self.profile = profile

@@ -54,3 +54,22 @@ def test_bad_manifest_row_is_a_located_usage_error(suite: SuiteProject) -> None:
         ["*my_videos/metadata.jsonl:3: value: unknown value 'powr'. Did you mean 'power'?*"]
     )
     assert "Traceback" not in result.stderr.str()
+
+
+def test_a_corrupt_clip_is_counted_for_its_item_only(suite: SuiteProject) -> None:
+    folder = suite.root / "my_videos"
+    _own_dataset(suite.make())
+    rows = [json.loads(line) for line in (folder / "metadata.jsonl").read_text().splitlines()]
+    clip = next(r for r in rows if r["file_name"].endswith(".mp4"))
+    path = folder / clip["file_name"]
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])  # truncated download
+    result = suite.run(
+        "--model=sim", f"--valspec-dataset={folder}", "-k", "preference", "--snapshot-update"
+    )
+    assert suite.failed(result) == {clip["value"]}
+    result.stdout.fnmatch_lines(
+        [
+            f"{clip['value']}: 50.0 % of queries failed (threshold 5 %)",
+            f"  {path.stem}: media: {path}: *",
+        ]
+    )
