@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from valspec.drift import value_payload
+from valspec.errors import DataError
+from valspec.scoring import Tally, ValueResult
+from valspec.snapshot import dump_payload, make_extension, read_baseline
+from valspec.values import Value
+
+IDENTITY = {"prompt": "neutral-v1-x", "dataset": "sha256:d", "frames": {"frames": 4}, "model": {}}
+
+verdicts = st.dictionaries(
+    st.from_regex(r"[a-z]{1,6}-[0-9]{2}", fullmatch=True),
+    st.sampled_from(["yes", "no", "refusal", "unparsable", "error"]),
+    min_size=1,
+    max_size=30,
+)
+
+
+def _payload(items: dict[str, str]) -> dict[str, object]:
+    counts = {k: sum(v == k for v in items.values()) for k in ("yes", "no", "refusal")}
+    tally = Tally(yes=counts["yes"], no=counts["no"], refusal=counts["refusal"])
+    decided = tally.decided
+    score = 100 * tally.yes / decided if decided else float("nan")
+    result = ValueResult(Value.POWER, tally, score, (0.0, 100.0), None, items)
+    return value_payload(result, IDENTITY)
+
+
+@given(verdicts)
+def test_payloads_round_trip_through_snapshot_text(items: dict[str, str]) -> None:
+    payload = _payload(items)
+    assert json.loads(dump_payload(payload)) == payload
+    extension = make_extension(Path("/tmp/snaps"), lambda p: 5.0)()
+    text = dump_payload(payload)
+    assert extension.matches(serialized_data=text, snapshot_data=text)
+
+
+@given(verdicts, st.floats(0.5, 50))
+def test_extension_matches_exactly_when_the_gate_passes(
+    items: dict[str, str], tolerance: float
+) -> None:
+    base = _payload(items)
+    flipped = {k: ("yes" if v == "no" else v) for k, v in items.items()}
+    current = _payload(flipped)
+    extension = make_extension(Path("/tmp/snaps"), lambda p: tolerance)()
+    matches = extension.matches(
+        serialized_data=dump_payload(current), snapshot_data=dump_payload(base)
+    )
+    b, c = base["yes_rate"], current["yes_rate"]
+    if b is None or c is None:
+        assert matches
+    else:
+        assert matches == (abs(c - b) < tolerance)  # type: ignore[operator]
+
+
+def test_a_broken_snapshot_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{\n  "value": "power",\n  oops\n}')
+    with pytest.raises(DataError, match=r"s\.json:3: snapshot is not valid JSON"):
+        read_baseline(path)
+    assert read_baseline(tmp_path / "missing.json") is None
