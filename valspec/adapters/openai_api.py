@@ -1,0 +1,634 @@
+"""The ``openai`` adapter: any OpenAI-compatible chat endpoint (OpenAI, vLLM, SGLang, Ollama).
+
+Built on the official ``openai`` client (``AsyncOpenAI``), driven from a persistent event loop
+in a background thread so that the connection pool is reused across the engine's batches.
+Requests go through the client's documented ``post(..., cast_to=httpx2.Response)`` path with a
+pre-encoded JSON body over the SDK's aiohttp transport: the typed ``chat.completions.create``
+spends most of its CPU converting and validating a 200 KB image payload (see
+docs/openai-adapter.md for the measurements). Retries, backoff and concurrency are this
+module's policy (the SDK's own retries are off), and the API key never leaves the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import json
+import logging
+import math
+import os
+import random
+import re
+import secrets
+import string
+import threading
+import time
+import weakref
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from valspec.adapters._images import FrameEncoder, chat_messages, splice_frames
+from valspec.adapters._retry import (
+    AdaptiveLimit,
+    Attempt,
+    Outcome,
+    RetryPolicy,
+    classify_exception,
+    parse_completion,
+)
+from valspec.adapters.base import (
+    AnswerFormat,
+    Capabilities,
+    Request,
+    Response,
+    Sampling,
+    Usage,
+)
+from valspec.adapters.registry import ModelSpec
+from valspec.errors import ConfigError
+
+__all__ = [
+    "AdapterStats",
+    "OpenAIAdapter",
+    "OpenAISettings",
+    "create",
+    "p_yes_from_logprobs",
+    "p_yes_from_top",
+]
+
+log = logging.getLogger("valspec.adapters.openai")
+_T = TypeVar("_T")
+
+_PUNCTUATION = string.punctuation + "“”‘’«»…"
+_WORD_MARKERS = "▁Ġ"  # sentencepiece / byte-level BPE word-start markers some servers leave in
+
+
+def p_yes_from_top(top_logprobs: Sequence[Mapping[str, Any]]) -> float | None:
+    """P(yes) = yes-mass / (yes-mass + no-mass) over one position's top tokens, or None.
+
+    Token variants count together: "Yes", " yes", "YES", "yes." all normalise to "yes".
+    """
+    yes = no = 0.0
+    for entry in top_logprobs:
+        token, logprob = entry.get("token"), entry.get("logprob")
+        if not isinstance(token, str) or not isinstance(logprob, int | float):
+            continue
+        word = token.strip().lstrip(_WORD_MARKERS).strip(_PUNCTUATION).strip().lower()
+        if word == "yes":
+            yes += math.exp(logprob)
+        elif word == "no":
+            no += math.exp(logprob)
+    if yes + no <= 0.0:
+        return None
+    return yes / (yes + no)
+
+
+def p_yes_from_logprobs(logprobs: Any, max_skip: int = 3) -> float | None:
+    """P(yes) from a choice's ``logprobs`` object, read at the answer's first word.
+
+    Reads ``content[0].top_logprobs``; when the sampled first token is only whitespace or
+    markup (``"\\n"``, ``"**"``), looks at up to ``max_skip`` following positions instead.
+    """
+    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+    if not isinstance(content, list):
+        return None
+    for position in content[: max_skip + 1]:
+        if not isinstance(position, Mapping):
+            return None
+        top = position.get("top_logprobs")
+        found = p_yes_from_top(top) if isinstance(top, list) else None
+        token = position.get("token")
+        if found is not None or not isinstance(token, str) or token.strip(_PUNCTUATION + " \n"):
+            return found
+    return None
+
+
+def _has_logprob_content(logprobs: Any) -> bool:
+    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+    return isinstance(content, list) and bool(content)
+
+
+# -- settings --------------------------------------------------------------------------------
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    """The adapter's settings: alias options over environment over defaults."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str = "OPENAI_API_KEY"  # the *name* of the variable holding the key
+    concurrency: int = 64
+    max_batch: int = 256
+    timeout_s: float = 120.0
+    max_attempts: int = 5
+    retry_backoff_s: float = 0.5  # base of the exponential backoff between attempts
+    longest_side: int | None = None
+    jpeg_quality: int = 90
+    logprobs: bool = True
+    top_logprobs: int = 20
+    transport: str = "aiohttp"  # or "httpx": the SDK's default transport (slower, see docs)
+    temperature: float | None = None  # set: overrides every request's sampling
+    max_tokens: int | None = None
+    seed: int | None = None
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> OpenAISettings:
+        """Read and check ``spec.options``; unknown or ill-typed options are a ConfigError."""
+        options = dict(spec.options)
+        options.pop("description", None)  # the alias's description, for tables and the CLI
+        unknown = sorted(set(options) - _OPTION_TYPES.keys())
+        if unknown:
+            known = ", ".join(sorted(_OPTION_TYPES))
+            raise ConfigError(f"model {spec.name!r}: unknown option(s) {unknown}; known: {known}")
+        values: dict[str, Any] = {}
+        for name, value in options.items():
+            values[_OPTION_FIELDS.get(name, name)] = _check_option(spec.name, name, value)
+        if "base_url" not in values:
+            values["base_url"] = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        base_url = str(values["base_url"]).rstrip("/")
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            raise ConfigError(f"model {spec.name!r}: base_url must be an http(s) URL")
+        values["base_url"] = base_url
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values.get("api_key_env", "X")):
+            # Never echo it: a key pasted here by mistake must not reach the terminal.
+            raise ConfigError(
+                f"model {spec.name!r}: api_key_env must be the *name* of an environment "
+                "variable (such as OPENAI_API_KEY), not the key itself"
+            )
+        if values.get("transport", "aiohttp") not in ("aiohttp", "httpx"):
+            raise ConfigError(f"model {spec.name!r}: transport must be 'aiohttp' or 'httpx'")
+        return cls(**values)
+
+    def overrides(self) -> dict[str, float | int]:
+        """The sampling settings the alias fixes for every request."""
+        fixed = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
+        return {key: value for key, value in fixed.items() if value is not None}
+
+    def sampling_fields(self, sampling: Sampling) -> dict[str, float | int]:
+        """``temperature``, ``max_tokens`` and ``seed`` for one request.
+
+        The seed is offset by ``sample_index`` so the K samples of a query differ on servers
+        that honour seeds.
+        """
+        seed = self.seed if self.seed is not None else sampling.seed
+        return {
+            "temperature": self.temperature
+            if self.temperature is not None
+            else sampling.temperature,
+            "max_tokens": self.max_tokens if self.max_tokens is not None else sampling.max_tokens,
+            "seed": seed + sampling.sample_index,
+        }
+
+
+# option name -> (type, minimum); "number" accepts int or float
+_OPTION_TYPES: dict[str, tuple[str, float | None]] = {
+    "base_url": ("str", None),
+    "api_key_env": ("str", None),
+    "concurrency": ("int", 1),
+    "max_batch": ("int", 1),
+    "timeout": ("number", 0.001),
+    "max_attempts": ("int", 1),
+    "retry_backoff": ("number", 0),
+    "longest_side": ("int", 16),
+    "jpeg_quality": ("int", 1),
+    "logprobs": ("bool", None),
+    "top_logprobs": ("int", 1),
+    "transport": ("str", None),
+    "temperature": ("number", 0),
+    "max_tokens": ("int", 1),
+    "seed": ("int", None),
+    "extra_body": ("table", None),
+}
+_OPTION_FIELDS = {"timeout": "timeout_s", "retry_backoff": "retry_backoff_s"}
+
+
+def _check_option(model: str, name: str, value: Any) -> Any:
+    kind, minimum = _OPTION_TYPES[name]
+    where = f"model {model!r}: option {name}"
+    if kind == "str":
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} must be a non-empty string")
+        return value.strip()
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind == "table":
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table of extra request fields")
+        return dict(value)
+    number_types = (int, float) if kind == "number" else (int,)
+    if isinstance(value, bool) or not isinstance(value, number_types):
+        noun = "an integer" if kind == "int" else "a number"
+        raise ConfigError(f"{where} must be {noun}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where} must be at least {minimum:g}, got {value!r}")
+    return float(value) if kind == "number" else value
+
+
+@dataclass(frozen=True)
+class AdapterStats:
+    """Counters for the run report and tests."""
+
+    requests: int
+    failed: int
+    retries: int
+    throttled: int
+    concurrency: int  # the current limit
+    lowest_concurrency: int  # the lowest the limit went under throttling
+
+
+class _LoopThread:
+    """A private asyncio event loop running in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="valspec-openai-loop", daemon=True
+        )
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        if threading.current_thread() is self.thread:
+            coro.close()
+            raise RuntimeError("OpenAIAdapter.answer() cannot be called from its own event loop")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+    def stop(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+def _shutdown(runner: _LoopThread, client: Any, pool: concurrent.futures.Executor) -> None:
+    """Close the HTTP client on its loop, then stop the loop (also run at garbage collection)."""
+    try:
+        if client is not None and not runner.loop.is_closed():
+            runner.run(client.close())
+    except Exception as exc:  # closing must never fail a run
+        log.debug("closing the openai client failed: %s", type(exc).__name__)
+    finally:
+        runner.stop()
+        pool.shutdown(wait=False)
+
+
+class OpenAIAdapter:
+    """Asks an OpenAI-compatible ``/chat/completions`` endpoint; see the module docstring."""
+
+    name = "openai"
+
+    def __init__(self, spec: ModelSpec, settings: OpenAISettings, api_key: str) -> None:
+        self.spec = spec
+        self.model = spec.model
+        self.settings = settings
+        self.capabilities = Capabilities(
+            p_yes=settings.logprobs,
+            max_batch=settings.max_batch,
+            concurrency=settings.concurrency,
+        )
+        self._api_key = api_key
+        self._endpoint = _endpoint_host(settings.base_url)
+        self._policy = RetryPolicy(
+            max_attempts=settings.max_attempts, base_delay_s=settings.retry_backoff_s
+        )
+        self._encoder = FrameEncoder(settings.longest_side, settings.jpeg_quality)
+        self._marker = f"vsframe{secrets.token_hex(6)}"
+        # "probe": the next yes/no request asks alone; "assumed": the probe failed for another
+        # reason, so requests ask concurrently until one answers; then "on" or "off".
+        self._logprobs_state = "probe" if settings.logprobs else "off"
+        self._logprobs_note = "" if settings.logprobs else "logprobs turned off for this model"
+        self._rng = random.Random()
+        self._lock = threading.Lock()
+        self._runner: _LoopThread | None = None
+        self._client: Any = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._limit: AdaptiveLimit | None = None
+        self._admission: asyncio.Semaphore | None = None
+        self._probe_lock: asyncio.Lock | None = None
+        self._finalizer: weakref.finalize[Any, OpenAIAdapter] | None = None
+        self._requests = self._failed = self._retries = 0
+
+    def __repr__(self) -> str:
+        return f"OpenAIAdapter(model={self.model!r}, endpoint={self._endpoint!r})"
+
+    # -- the adapter protocol ----------------------------------------------------------------
+
+    def fingerprint(self) -> Mapping[str, str]:
+        """What produced the answers: adapter, model id, endpoint host and input settings."""
+        settings = self.settings
+        found = {"adapter": self.name, "model": self.model, "endpoint": self._endpoint}
+        found["jpeg_quality"] = str(settings.jpeg_quality)
+        if settings.longest_side is not None:
+            found["longest_side"] = str(settings.longest_side)
+        for key, value in settings.overrides().items():
+            found[key] = str(value)
+        if settings.extra_body:
+            found["extra_body"] = json.dumps(settings.extra_body, sort_keys=True)
+        return found
+
+    def describe(self) -> str:
+        """One line for the run header: model, endpoint and how P(yes) is obtained."""
+        state = self._logprobs_state
+        if state == "on":
+            mode = "P(yes) from logprobs"
+        elif state == "off":
+            mode = f"sampled answers: {self._logprobs_note}"
+        else:
+            mode = "P(yes) from logprobs if the endpoint gives them (not probed yet)"
+        return f"openai {self.model} at {self._endpoint}: {mode}"
+
+    def answer(self, requests: Sequence[Request]) -> list[Response]:
+        """One response per request, in order; failed queries become ``Response.failed``."""
+        if not requests:
+            return []
+        runner = self._ensure_open()
+        return runner.run(self._answer_all(list(requests)))
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the background loop (answer() reopens them)."""
+        with self._lock:
+            finalizer, self._finalizer = self._finalizer, None
+            self._runner = self._client = self._pool = None
+        if finalizer is not None:
+            finalizer()
+
+    @property
+    def stats(self) -> AdapterStats:
+        """Requests, failures, retries and what the concurrency limit did so far."""
+        limit = self._limit
+        return AdapterStats(
+            requests=self._requests,
+            failed=self._failed,
+            retries=self._retries,
+            throttled=limit.throttled if limit else 0,
+            concurrency=limit.limit if limit else self.settings.concurrency,
+            lowest_concurrency=limit.lowest if limit else self.settings.concurrency,
+        )
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _ensure_open(self) -> _LoopThread:
+        with self._lock:
+            if self._runner is None:
+                runner = _LoopThread()
+                pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="valspec-jpeg")
+                try:
+                    runner.run(self._open())
+                except BaseException:
+                    _shutdown(runner, None, pool)
+                    raise
+                self._runner, self._pool = runner, pool
+                self._finalizer = weakref.finalize(self, _shutdown, runner, self._client, pool)
+            return self._runner
+
+    async def _open(self) -> None:
+        self._client = _make_client(self.settings, self._api_key)
+        if self._limit is None:  # keep what the limit learned across close()/reopen
+            self._limit = AdaptiveLimit(self.settings.concurrency)
+        self._admission = asyncio.Semaphore(self.settings.concurrency + 8)
+        self._probe_lock = asyncio.Lock()
+
+    def _redact(self, text: str) -> str:
+        key = self._api_key
+        if len(key) >= 4 and key != "EMPTY":
+            text = text.replace(key, "***")
+        return text
+
+    async def _answer_all(self, requests: list[Request]) -> list[Response]:
+        return list(await asyncio.gather(*(self._answer_one(r) for r in requests)))
+
+    async def _answer_one(self, request: Request) -> Response:
+        assert self._admission is not None and self._probe_lock is not None
+        started = time.monotonic()
+        self._requests += 1
+        async with self._admission:
+            try:
+                if request.answer_format is AnswerFormat.YES_NO and self._logprobs_state == "probe":
+                    async with self._probe_lock:
+                        if self._logprobs_state == "probe":
+                            response = await self._send(request, started)
+                            if self._logprobs_state == "probe":  # failed for another reason
+                                self._logprobs_state = "assumed"
+                            return self._count(response)
+                return self._count(await self._send(request, started))
+            except Exception as exc:  # one query must never fail the batch
+                reason = self._redact(f"{type(exc).__name__}: {exc}")[:200]
+                log.warning("openai query %s failed unexpectedly: %s", request.key, reason)
+                return self._count(Response.failed(reason, time.monotonic() - started))
+
+    def _count(self, response: Response) -> Response:
+        if response.error is not None:
+            self._failed += 1
+        return response
+
+    async def _frame_urls(self, request: Request) -> list[bytes]:
+        cached = [self._encoder.cached(frame) for frame in request.frames]
+        if all(url is not None for url in cached):
+            return [url for url in cached if url is not None]
+        loop = asyncio.get_running_loop()
+        frames = request.frames
+        return await loop.run_in_executor(
+            self._pool, lambda: [self._encoder.data_url(f) for f in frames]
+        )
+
+    def _body(self, request: Request, urls: list[bytes], logprobs: bool) -> bytes:
+        sampling = self.settings.sampling_fields(request.sampling)
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": chat_messages(request.messages, len(urls), self._marker),
+            **sampling,
+        }
+        if logprobs:
+            payload["logprobs"] = True
+            payload["top_logprobs"] = self.settings.top_logprobs
+        payload.update(self.settings.extra_body)
+        return splice_frames(json.dumps(payload, separators=(",", ":")), self._marker, urls)
+
+    async def _send(self, request: Request, started: float) -> Response:
+        """Send one query with retries; the answer or a short reason why there is none."""
+        wants_logprobs = (
+            request.answer_format is AnswerFormat.YES_NO and self._logprobs_state != "off"
+        )
+        urls = await self._frame_urls(request)
+        body = self._body(request, urls, wants_logprobs)
+        attempt_no = 0
+        while True:
+            attempt_no += 1
+            result = await self._attempt(body)
+            if result.status in (400, 422) and wants_logprobs and self._logprobs_state != "on":
+                # Some endpoints reject the logprobs parameter: ask once more without it.
+                plain = await self._attempt(self._body(request, urls, False))
+                if plain.data is not None:
+                    self._logprobs_off("endpoint rejects logprobs")
+                    wants_logprobs, result = False, plain
+            if result.data is not None:
+                return self._response(result.data, wants_logprobs, time.monotonic() - started)
+            if not result.retryable or attempt_no >= self._policy.max_attempts:
+                reason = result.reason
+                if result.retryable:
+                    reason = f"{reason} (gave up after {attempt_no} attempts)"
+                return Response.failed(reason, time.monotonic() - started)
+            self._retries += 1
+            delay = self._policy.delay_s(attempt_no, result.retry_after_s, self._rng)
+            log.debug("openai query %s: %s; retrying in %.2f s", request.key, result.reason, delay)
+            await asyncio.sleep(delay)
+
+    async def _attempt(self, body: bytes) -> Attempt:
+        """One HTTP round trip under the concurrency limit and the per-request timeout."""
+        import httpx2
+
+        limit = self._limit
+        assert limit is not None
+        ticket = await limit.acquire()
+        result = Attempt(reason="attempt interrupted")
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):
+                raw = await self._client.post(
+                    "/chat/completions",
+                    cast_to=httpx2.Response,
+                    content=body,
+                    options={"headers": {"Content-Type": "application/json"}},
+                )
+            result = parse_completion(raw.content)
+        except Exception as exc:
+            result = classify_exception(
+                exc,
+                timeout_s=self.settings.timeout_s,
+                host=urlsplit(self.settings.base_url).hostname or "",
+                key_env=self.settings.api_key_env,
+            )
+            result = replace(result, reason=self._redact(result.reason))
+        finally:  # release the slot whatever happened, cancellation included
+            if result.data is not None:
+                limit.release(ticket, Outcome.SUCCESS)
+            else:
+                limit.release(ticket, Outcome.THROTTLED if result.status == 429 else Outcome.OTHER)
+        return result
+
+    def _logprobs_off(self, note: str) -> None:
+        if self._logprobs_state != "off":
+            log.info("openai %s: %s; using sampled answers", self.model, note)
+        self._logprobs_state, self._logprobs_note = "off", note
+        self.capabilities = Capabilities(
+            p_yes=False,
+            max_batch=self.capabilities.max_batch,
+            concurrency=self.settings.concurrency,
+        )
+
+    def _response(self, data: Mapping[str, Any], asked_logprobs: bool, latency: float) -> Response:
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+        content = message.get("content")
+        if isinstance(content, list):  # some servers answer with content parts
+            content = "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+        text = content if isinstance(content, str) else str(message.get("refusal") or "")
+        p_yes = None
+        if asked_logprobs:
+            logprobs = choice.get("logprobs")
+            if _has_logprob_content(logprobs):
+                if self._logprobs_state in ("probe", "assumed"):
+                    self._logprobs_state = "on"
+                    self.capabilities = Capabilities(
+                        p_yes=True,
+                        max_batch=self.capabilities.max_batch,
+                        concurrency=self.settings.concurrency,
+                    )
+                p_yes = p_yes_from_logprobs(logprobs)
+            elif self._logprobs_state in ("probe", "assumed"):
+                self._logprobs_off("endpoint gives no logprobs")
+        usage = data.get("usage")
+        if not isinstance(usage, Mapping):
+            usage = {}
+        return Response(
+            text=text,
+            p_yes=p_yes,
+            latency_s=latency,
+            usage=Usage(
+                prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
+                completion_tokens=_int_or_none(usage.get("completion_tokens")),
+            ),
+            meta={
+                "model": str(data.get("model") or self.model),
+                "system_fingerprint": str(data.get("system_fingerprint") or ""),
+            },
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _endpoint_host(base_url: str) -> str:
+    """``host`` or ``host:port`` of an endpoint: no scheme, credentials, path or query."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a local server that needs no key)."""
+    if host.lower() in ("localhost", "0.0.0.0"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _make_client(settings: OpenAISettings, api_key: str) -> Any:
+    """The official async client with the chosen transport and the SDK's retries off."""
+    import openai
+
+    http_client = None
+    if settings.transport == "aiohttp":
+        try:
+            http_client = openai.DefaultAioHttpClient(timeout=settings.timeout_s + 5.0)
+        except RuntimeError:  # openai installed without its aiohttp extra
+            log.warning(
+                "aiohttp is missing: using the slower httpx transport "
+                "(pip install 'valspec[openai]' brings openai[aiohttp])"
+            )
+    return openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=settings.base_url,
+        max_retries=0,
+        timeout=settings.timeout_s + 5.0,  # our asyncio timeout fires first
+        http_client=http_client,
+    )
+
+
+def create(spec: ModelSpec) -> OpenAIAdapter:
+    """Build the adapter for ``openai:<model>`` or an alias with ``adapter = "openai"``."""
+    try:
+        import openai  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            f"--model={spec.name} needs the openai client: pip install 'valspec[openai]'"
+        ) from None
+    settings = OpenAISettings.from_spec(spec)
+    host = urlsplit(settings.base_url).hostname or ""
+    api_key = os.environ.get(settings.api_key_env, "").strip()
+    if not api_key:
+        if not _is_loopback(host):
+            raise ConfigError(
+                f"--model={spec.name}: no API key for {host}: set the environment variable "
+                f"{settings.api_key_env} (for a keyless server, set it to EMPTY)"
+            )
+        api_key = "EMPTY"  # local servers (vLLM, SGLang, transformers serve) need none
+    return OpenAIAdapter(spec, settings, api_key)
