@@ -487,3 +487,16 @@ def test_concurrent_answer_calls_share_one_loop(serve: Serve, adapter_for: MakeA
     for batch, responses in zip(batches, results, strict=True):
         assert [r.text for r in responses] == [f"[{r.key}]" for r in batch]
     assert max(hit.in_flight for hit in server.hits) > 8  # the calls overlapped
+
+
+def test_run_level_alias_options_are_accepted() -> None:
+    from valspec.adapters.openai_settings import OpenAISettings
+    from valspec.adapters.registry import ModelSpec
+
+    spec = ModelSpec(
+        "mine",
+        "openai",
+        "m",
+        {"frames": 8, "longest_side": 512, "base_url": "http://127.0.0.1:1/v1"},
+    )
+    assert OpenAISettings.from_spec(spec).longest_side == 512

@@ -1,0 +1,137 @@
+"""Settings of the ``openai`` adapter: alias options over environment over defaults.
+
+Every option is checked by name and type, so a typo in ``[tool.valspec.models.<alias>]`` is an
+error rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from valspec.adapters.base import Sampling
+from valspec.adapters.registry import ModelSpec
+from valspec.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    """The adapter's settings: alias options over environment over defaults."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str = "OPENAI_API_KEY"  # the *name* of the variable holding the key
+    concurrency: int = 64
+    max_batch: int = 256
+    timeout_s: float = 120.0
+    max_attempts: int = 5
+    retry_backoff_s: float = 0.5  # base of the exponential backoff between attempts
+    longest_side: int | None = None
+    jpeg_quality: int = 90
+    logprobs: bool = True
+    top_logprobs: int = 20
+    transport: str = "aiohttp"  # or "httpx": the SDK's default transport (slower, see docs)
+    temperature: float | None = None  # set: overrides every request's sampling
+    max_tokens: int | None = None
+    seed: int | None = None
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> OpenAISettings:
+        """Read and check ``spec.options``; unknown or ill-typed options are a ConfigError."""
+        options = dict(spec.options)
+        options.pop("description", None)  # the alias's description, for tables and the CLI
+        options.pop("frames", None)  # read by the run (frames sampled per clip), not here
+        unknown = sorted(set(options) - _OPTION_TYPES.keys())
+        if unknown:
+            known = ", ".join(sorted(_OPTION_TYPES))
+            raise ConfigError(f"model {spec.name!r}: unknown option(s) {unknown}; known: {known}")
+        values: dict[str, Any] = {}
+        for name, value in options.items():
+            values[_OPTION_FIELDS.get(name, name)] = _check_option(spec.name, name, value)
+        if "base_url" not in values:
+            values["base_url"] = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        base_url = str(values["base_url"]).rstrip("/")
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            raise ConfigError(f"model {spec.name!r}: base_url must be an http(s) URL")
+        values["base_url"] = base_url
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values.get("api_key_env", "X")):
+            # Never echo it: a key pasted here by mistake must not reach the terminal.
+            raise ConfigError(
+                f"model {spec.name!r}: api_key_env must be the *name* of an environment "
+                "variable (such as OPENAI_API_KEY), not the key itself"
+            )
+        if values.get("transport", "aiohttp") not in ("aiohttp", "httpx"):
+            raise ConfigError(f"model {spec.name!r}: transport must be 'aiohttp' or 'httpx'")
+        return cls(**values)
+
+    def overrides(self) -> dict[str, float | int]:
+        """The sampling settings the alias fixes for every request."""
+        fixed = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
+        return {key: value for key, value in fixed.items() if value is not None}
+
+    def sampling_fields(self, sampling: Sampling) -> dict[str, float | int]:
+        """``temperature``, ``max_tokens`` and ``seed`` for one request.
+
+        The seed is offset by ``sample_index`` so the K samples of a query differ on servers
+        that honour seeds.
+        """
+        seed = self.seed if self.seed is not None else sampling.seed
+        return {
+            "temperature": self.temperature
+            if self.temperature is not None
+            else sampling.temperature,
+            "max_tokens": self.max_tokens if self.max_tokens is not None else sampling.max_tokens,
+            "seed": seed + sampling.sample_index,
+        }
+
+
+# option name -> (type, minimum); "number" accepts int or float
+_OPTION_TYPES: dict[str, tuple[str, float | None]] = {
+    "base_url": ("str", None),
+    "api_key_env": ("str", None),
+    "concurrency": ("int", 1),
+    "max_batch": ("int", 1),
+    "timeout": ("number", 0.001),
+    "max_attempts": ("int", 1),
+    "retry_backoff": ("number", 0),
+    "longest_side": ("int", 16),
+    "jpeg_quality": ("int", 1),
+    "logprobs": ("bool", None),
+    "top_logprobs": ("int", 1),
+    "transport": ("str", None),
+    "temperature": ("number", 0),
+    "max_tokens": ("int", 1),
+    "seed": ("int", None),
+    "extra_body": ("table", None),
+}
+_OPTION_FIELDS = {"timeout": "timeout_s", "retry_backoff": "retry_backoff_s"}
+
+
+def _check_option(model: str, name: str, value: Any) -> Any:
+    kind, minimum = _OPTION_TYPES[name]
+    where = f"model {model!r}: option {name}"
+    if kind == "str":
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} must be a non-empty string")
+        return value.strip()
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind == "table":
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table of extra request fields")
+        return dict(value)
+    number_types = (int, float) if kind == "number" else (int,)
+    if isinstance(value, bool) or not isinstance(value, number_types):
+        noun = "an integer" if kind == "int" else "a number"
+        raise ConfigError(f"{where} must be {noun}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{where} must be at least {minimum:g}, got {value!r}")
+    return float(value) if kind == "number" else value
