@@ -1,0 +1,1 @@
+"""Report files people look at: profile.json, responses.csv, summary.md, radar charts."""

@@ -1,0 +1,310 @@
+"""Write a run's report folder: profile.json, responses.csv, summary.md, radar.png / .svg.
+
+``summary.md`` is ready to paste into a pull-request comment and is appended to
+``$GITHUB_STEP_SUMMARY`` when that is set (GitHub Actions). Every text that reaches a file
+passes through :func:`valspec.reports.redact.redact`, so an API key never lands in a report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from valspec.dataset import Item
+from valspec.engine import Record
+from valspec.errors import DataError
+from valspec.prompts import NEUTRAL, template_for
+from valspec.reports.redact import redact, secret_values
+from valspec.reports.schema import PROFILE_SCHEMA, Profile
+
+PROFILE_FILE = "profile.json"
+RESPONSES_FILE = "responses.csv"
+SUMMARY_FILE = "summary.md"
+RADAR_FILES = ("radar.png", "radar.svg")
+REPORT_MARKER = "<!-- valspec-report -->"
+RESPONSE_COLUMNS = (
+    "item_id",
+    "file",
+    "platform",
+    "kind",
+    "value",
+    "persona",
+    "strategy",
+    "condition",
+    "sample",
+    "prompt_version",
+    "answer",
+    "reason",
+    "verdict",
+    "p_yes",
+    "latency_s",
+    "error",
+    "query_key",
+)
+"""responses.csv columns: the paper's CSV (file, value, answer, reason) and what we add."""
+ResponseRow = dict[str, str]
+STATUS_ICONS = {
+    "pass": "✅",
+    "drift": "❌",
+    "stale": "⚠️",
+    "new": "🆕",
+    "partial": "➖",
+    "fail": "❌",
+    "inconclusive": "❔",
+}
+
+
+# -- responses.csv ---------------------------------------------------------------------------
+def _num(x: float | None, digits: int) -> str:
+    return "" if x is None or math.isnan(x) else f"{x:.{digits}f}"
+
+
+def response_row(record: Record, item: Item | None) -> ResponseRow:
+    """One responses.csv row for a record (item metadata when the item is known)."""
+    base, _, _keying = record.condition.partition("~")
+    persona, _, strategy = base.rpartition("/")
+    strategy = strategy if persona else NEUTRAL
+    response = record.response
+    return {
+        "item_id": record.item_id,
+        "file": item.file if item else "",
+        "platform": item.platform if item else "",
+        "kind": item.kind if item else "",
+        "value": item.value.value if item else "",
+        "persona": persona,
+        "strategy": strategy,
+        "condition": record.condition,
+        "sample": str(record.sample_index),
+        "prompt_version": template_for(strategy).version,
+        "answer": response.text,
+        "reason": record.parsed.reason or "",
+        "verdict": record.verdict,
+        "p_yes": _num(response.p_yes, 4),
+        "latency_s": _num(response.latency_s, 3),
+        "error": response.error or "",
+        "query_key": record.key,
+    }
+
+
+def response_rows(records: Iterable[Record], items: Mapping[str, Item]) -> list[ResponseRow]:
+    """Rows for records, one per query key, ordered by item, condition and sample."""
+    unique: dict[str, ResponseRow] = {}
+    for record in records:
+        if record.key not in unique:  # the first answer of a key wins, as when merging parts
+            unique[record.key] = response_row(record, items.get(record.item_id))
+    return sorted(unique.values(), key=row_order)
+
+
+def row_order(row: Mapping[str, str]) -> tuple[str, str, int]:
+    """Sort key of responses.csv rows: item, condition, sample."""
+    return (row["item_id"], row["condition"], int(row["sample"] or 0))
+
+
+def write_responses(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
+    """Write responses.csv (every cell redacted)."""
+    secrets = secret_values()
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RESPONSE_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: redact(str(row.get(k, "")), secrets) for k in RESPONSE_COLUMNS})
+
+
+# -- summary.md ------------------------------------------------------------------------------
+def fmt_number(x: Any, spec: str = "{:.1f}") -> str:
+    """A number for a table cell; an en dash when it is missing."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return spec.format(x)
+
+
+def fmt_interval(ci: Any) -> str:
+    """``[low, high]`` for a table cell; an en dash when undefined."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return "–"
+    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _verdict(entry: Mapping[str, Any]) -> str:
+    status = str(entry.get("status", ""))
+    text = f"{STATUS_ICONS.get(status, '')} {status}".strip()
+    extra = entry.get("verdict")
+    return f"{text} ({extra})" if extra and extra != status else text
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+    """A GitHub markdown table: the first ``left`` columns left-aligned, the rest right."""
+    align = ["---" if i < left else "---:" for i in range(len(headers))]
+    lines = [headers, align, *rows]
+    return "\n".join("| " + " | ".join(_cell(c) for c in line) + " |" for line in lines)
+
+
+def value_markdown(values: Sequence[Mapping[str, Any]]) -> str:
+    """The value table: baseline, current, Δ, CI, n, verdict, one row per value."""
+    rows = [
+        [
+            str(v["value"]),
+            fmt_number(v.get("baseline")),
+            fmt_number(v.get("score")),
+            fmt_number(v.get("delta"), "{:+.1f}"),
+            fmt_interval(v.get("ci95")),
+            str(v.get("n", "–")),
+            _verdict(v),
+        ]
+        for v in values
+    ]
+    headers = ["value", "baseline", "current", "Δ", "95% CI", "n", "verdict"]
+    return markdown_table(headers, rows)
+
+
+def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
+    """The persona table: alignment shift against its baseline, one row per persona x strategy."""
+    rows = [
+        [
+            str(p.get("persona", "")),
+            str(p.get("strategy", "")),
+            fmt_number(p.get("baseline"), "{:+.1f}"),
+            fmt_number(p.get("shift"), "{:+.1f}"),
+            fmt_number(p.get("delta"), "{:+.1f}"),
+            fmt_interval(p.get("ci95")),
+            fmt_number(p.get("target_delta"), "{:+.1f}"),
+            str(p.get("n", "–")),
+            _verdict(p),
+        ]
+        for p in personas
+    ]
+    headers = [
+        "persona",
+        "strategy",
+        "baseline shift",
+        "shift",
+        "Δ",
+        "95% CI",
+        "targets Δ",
+        "n",
+        "verdict",
+    ]
+    return markdown_table(headers, rows, left=2)
+
+
+def summary_markdown(profile: Mapping[str, Any], *, radar: str | None = "radar.png") -> str:
+    """summary.md: a header naming model, data and prompts, the two tables and the chart."""
+    model = profile.get("model", {})
+    summary = profile.get("summary", {})
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.get("status_counts", {}).items()))
+    prompts = ", ".join(f"`{v}`" for v in profile.get("prompts", {}).values())
+    dataset = str(profile.get("dataset", {}).get("hash") or "–")
+    lines = [
+        REPORT_MARKER,
+        f"### valspec value profile: `{model.get('name', '?')}`",
+        "",
+        f"{_cell(str(model.get('description', '')))}  ",
+        f"dataset `{dataset[:19]}…` · prompts {prompts}  ",
+        f"baseline `{profile.get('baseline') or '–'}` · {summary.get('cases', 0)} cases: "
+        f"{counts or 'none'}",
+        "",
+    ]
+    values = profile.get("values", [])
+    if values:
+        lines += [value_markdown(values), ""]
+        if summary.get("spread_sd") is not None:
+            lines += [f"Spread across values (SD, ddof = 1): {summary['spread_sd']:.1f} points", ""]
+    personas = profile.get("personas", [])
+    if personas:
+        lines += ["#### Persona alignment", "", persona_markdown(personas), ""]
+    if radar:
+        lines += [f"![value profile radar chart]({radar})", ""]
+    return redact("\n".join(lines))
+
+
+# -- the folder ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportFiles:
+    """What :func:`write_report` wrote, and why a chart is missing if it is."""
+
+    folder: Path
+    written: tuple[Path, ...]
+    note: str = ""
+
+
+def profile_series(profile: Mapping[str, Any], label: str | None = None) -> list[Any]:
+    """Radar series of a profile: the baseline (dashed, when known) and the current scores."""
+    from valspec.reports.radar import Series
+
+    values = profile.get("values", [])
+    current = {str(v["value"]): v.get("score") for v in values}
+    baseline = {str(v["value"]): v.get("baseline") for v in values}
+    series = []
+    if any(x is not None for x in baseline.values()):
+        series.append(Series("baseline", baseline, dashed=True))
+    name = str(profile.get("model", {}).get("name", ""))
+    series.append(Series(label or f"current ({name})", current))
+    return series
+
+
+def write_report(
+    folder: Path,
+    profile: Profile,
+    responses: Iterable[Mapping[str, str]] | None,
+    *,
+    charts: bool = True,
+) -> ReportFiles:
+    """Write profile.json, responses.csv (when given), summary.md and the radar charts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = folder / PROFILE_FILE
+    path.write_text(redact(json.dumps(profile, indent=2, ensure_ascii=False)) + "\n", "utf-8")
+    written.append(path)
+    if responses is not None:
+        write_responses(folder / RESPONSES_FILE, responses)
+        written.append(folder / RESPONSES_FILE)
+    note = ""
+    radar: str | None = None
+    if charts and profile.get("values"):
+        try:
+            from valspec.reports.radar import render_radar
+
+            name = profile.get("model", {}).get("name", "")
+            paths = [folder / f for f in RADAR_FILES]
+            written += render_radar(profile_series(profile), paths, title=f"Value profile: {name}")
+            radar = RADAR_FILES[0]
+        except ImportError as exc:
+            note = f"radar chart skipped: {exc}"
+    (folder / SUMMARY_FILE).write_text(summary_markdown(profile, radar=radar), "utf-8")
+    written.append(folder / SUMMARY_FILE)
+    return ReportFiles(folder, tuple(written), note)
+
+
+def append_step_summary(text: str, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Append ``text`` to ``$GITHUB_STEP_SUMMARY`` when it is set (GitHub Actions)."""
+    target = (os.environ if environ is None else environ).get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(redact(text).rstrip("\n") + "\n\n")
+    return path
+
+
+def read_profile(folder: Path) -> Profile:
+    """The profile.json of a report folder; a missing or foreign file is a located DataError."""
+    path = folder / PROFILE_FILE if folder.is_dir() else folder
+    if not path.is_file():
+        raise DataError("no profile.json here (write one with pytest --valspec-report)", file=path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not valid JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    if not isinstance(data, dict) or data.get("schema") != PROFILE_SCHEMA:
+        raise DataError(f"not a valspec profile (schema is not {PROFILE_SCHEMA!r})", file=path)
+    return data

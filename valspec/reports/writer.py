@@ -1,0 +1,123 @@
+"""The pytest side of ``--valspec-report DIR``: collect rows and records, write the folder once.
+
+Under pytest-xdist the tests run in worker processes, each with its own engine. Rows travel
+back to the controller on each test's report (as for the terminal summary). Records do not,
+so each worker writes the responses of its session to ``DIR/.parts/<worker>.jsonl`` when its
+session fixture closes, and the controller — which finishes last — merges them by query key
+(every worker may have answered the same queries), writes every file and removes the parts.
+Without xdist the one process does both. Exactly one process writes the report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from valspec.prompts import prompt_versions
+from valspec.reports.files import (
+    ReportFiles,
+    ResponseRow,
+    append_step_summary,
+    response_rows,
+    row_order,
+    summary_markdown,
+    write_report,
+)
+from valspec.reports.schema import build_profile
+
+if TYPE_CHECKING:
+    from valspec.run import Case, Run
+
+PARTS_DIR = ".parts"
+
+
+def _worker_id(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput.get("workerid", "gw"))
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to the project root when it lies inside (reports travel as artifacts)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+class ReportWriter:
+    """Writes profile.json, responses.csv, summary.md and radar charts after a session."""
+
+    def __init__(self, config: pytest.Config, folder: Path, *, baseline: Path | None) -> None:
+        self.config = config
+        self.folder = folder
+        self.baseline = None if baseline is None else _relative(baseline, config.rootpath)
+        self.worker = _worker_id(config)
+        self.rows: list[dict[str, Any]] = []
+        self.responses: list[ResponseRow] = []
+        self.written: ReportFiles | None = None
+        self.problem = ""
+        if self.worker is None:  # parts left by an interrupted earlier run are not this run's
+            shutil.rmtree(folder / PARTS_DIR, ignore_errors=True)
+
+    # -- collecting --------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep the rows each finished test attached (they arrive from xdist workers too)."""
+        if report.when == "call":
+            self.rows.extend(
+                v for name, v in report.user_properties if name == "valspec" and isinstance(v, dict)
+            )
+
+    def collect_records(self, run: Run, cases: Sequence[Case]) -> None:
+        """Take the session's answers before the run closes (a worker saves them to a part)."""
+        try:
+            records = run.records_for(cases)
+            items = {item.id: item for item in run.full_dataset.items}
+        except (KeyError, ValueError) as exc:  # nothing answered: the tests say why
+            self.problem = f"responses not collected: {exc}"
+            return
+        rows = response_rows(records, items)
+        if self.worker is None:
+            self.responses = rows
+            return
+        parts = self.folder / PARTS_DIR
+        parts.mkdir(parents=True, exist_ok=True)
+        with (parts / f"{self.worker}.jsonl").open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+    def _merged_parts(self) -> list[ResponseRow]:
+        parts = self.folder / PARTS_DIR
+        merged: dict[str, ResponseRow] = {}
+        for path in sorted(parts.glob("*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                merged.setdefault(row["query_key"], row)
+        shutil.rmtree(parts, ignore_errors=True)
+        return sorted(merged.values(), key=row_order)
+
+    # -- writing -----------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the folder once, in the controller (or the only process)."""
+        if self.worker is not None:
+            return
+        responses: Iterable[ResponseRow] = self.responses
+        if (self.folder / PARTS_DIR).is_dir():
+            responses = self._merged_parts()
+        profile = build_profile(self.rows, prompts=prompt_versions(), baseline=self.baseline)
+        self.written = write_report(self.folder, profile, list(responses))
+        append_step_summary(summary_markdown(profile, radar=None))
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        """Say where the report went."""
+        if self.written is None:
+            return
+        names = ", ".join(p.name for p in self.written.written)
+        terminalreporter.write_line(f"valspec report: {self.folder} ({names})")
+        for note in (self.written.note, self.problem):
+            if note:
+                terminalreporter.write_line(f"valspec report: {note}")
