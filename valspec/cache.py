@@ -1,0 +1,430 @@
+"""The response cache: every answered query in SQLite, so no query is paid for twice.
+
+One row per query key keeps what the model said (text, P(yes), latency, token usage, meta
+such as a ``system_fingerprint``), the verdict and parsed fields (re-parsed on load when the
+parser changed since), the time, and the run that stored it. The database runs in WAL mode
+with a busy timeout, so several pytest-xdist workers (or several runs) share one file.
+
+Failed queries (``Response.error``) are stored too, but only the run that stored them reads
+them back: the next run sees them as missing and retries them, so a transient failure is
+never frozen into the cache. A success is never overwritten by a failure.
+
+*Claims* keep workers on one machine from paying twice: before sending a batch, a worker
+claims its keys in one transaction; a key claimed by a live peer is left to that peer and
+waited for, and a claim by a process that died (kill -9) is taken over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from valspec.adapters.base import AnswerFormat, Response, Usage
+from valspec.engine import MemoryStore, Record, ResultStore
+from valspec.errors import ConfigError, UnknownNameError
+from valspec.parsing import ParsedAnswer, Verdict, parse_answer
+from valspec.prompts import NEUTRAL, template_for
+
+SCHEMA_VERSION = "1"
+CHUNK = 900  # keys per "IN (...)" query (SQLite allows 32766 variables; smaller is faster)
+DEFAULT_CLAIM_TIMEOUT_S = 1800.0  # a claim older than this is taken over even if its owner lives
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    item_id TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    sample_index INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    p_yes REAL,
+    verdict TEXT NOT NULL,
+    parsed TEXT NOT NULL,
+    parser TEXT NOT NULL,
+    answer_format TEXT NOT NULL,
+    latency_s REAL NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    meta TEXT NOT NULL,
+    error TEXT,
+    run_id TEXT NOT NULL,
+    created REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    claimed REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS info (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+COLUMNS = (
+    "key, item_id, condition, sample_index, text, p_yes, verdict, parsed, parser, "
+    "answer_format, latency_s, prompt_tokens, completion_tokens, meta, error, run_id, created"
+)
+_UPSERT = (
+    f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * 17)}) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[1:])
+    + " WHERE responses.error IS NOT NULL"
+)
+
+
+@cache
+def parser_version() -> str:
+    """A hash of the parsing package's source: cached verdicts are re-read when it changes."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).resolve().parent / "parsing"
+    for path in sorted(folder.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _chunks(keys: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _parsed_json(parsed: ParsedAnswer) -> str:
+    fields: dict[str, Any] = {}
+    if parsed.reason is not None:
+        fields["reason"] = parsed.reason
+    if parsed.trait is not None:
+        fields["trait"] = parsed.trait
+    if parsed.ratings is not None:
+        fields["ratings"] = dict(parsed.ratings)
+    if parsed.stated is not None:
+        fields["stated"] = parsed.stated.value
+    if parsed.derived is not None:
+        fields["derived"] = parsed.derived.value
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False) if fields else ""
+
+
+_VERDICTS = {v.value: v for v in Verdict}
+
+
+def _parsed_from(verdict: str, blob: str) -> ParsedAnswer:
+    if not blob:
+        return ParsedAnswer(verdict=_VERDICTS[verdict])
+    fields = json.loads(blob)
+    stated, derived = fields.get("stated"), fields.get("derived")
+    return ParsedAnswer(
+        verdict=_VERDICTS[verdict],
+        reason=fields.get("reason"),
+        trait=fields.get("trait"),
+        ratings=fields.get("ratings"),
+        stated=_VERDICTS[stated] if stated else None,
+        derived=_VERDICTS[derived] if derived else None,
+    )
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What a claim found: keys now this worker's, keys already answered, keys a peer holds."""
+
+    mine: list[str]
+    answered: list[str]
+    held: list[str]
+
+
+class SQLiteStore:
+    """A :class:`~valspec.engine.ResultStore` in one SQLite file, shared by workers and runs."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        run_id: str | None = None,
+        claim_timeout_s: float = DEFAULT_CLAIM_TIMEOUT_S,
+    ) -> None:
+        self.path = Path(path)
+        self.run_id = run_id or uuid.uuid4().hex
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.claim_timeout_s = claim_timeout_s
+        self._conn = connect(self.path)
+
+    # -- the ResultStore protocol ------------------------------------------------------------
+    def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
+        """The usable stored records among ``keys`` (another run's failures are not)."""
+        found: dict[str, Record] = {}
+        version = parser_version()
+        parsed_cache: dict[tuple[str, ...], ParsedAnswer] = {}
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT {COLUMNS} FROM responses WHERE key IN ({marks})"
+                " AND (error IS NULL OR run_id = ?)",
+                (*chunk, self.run_id),
+            )
+            for row in rows:
+                found[row[0]] = _record_from_row(row, version, parsed_cache)
+        return found
+
+    def missing(self, keys: Sequence[str]) -> list[str]:
+        """The keys among ``keys`` without a usable stored record, in the given order."""
+        present: set[str] = set()
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT key FROM responses WHERE key IN ({marks})"
+                " AND (error IS NULL OR run_id = ?)",
+                (*chunk, self.run_id),
+            )
+            present.update(r[0] for r in rows)
+        return [k for k in keys if k not in present]
+
+    def put_many(self, records: Sequence[Record]) -> None:
+        """Store a batch in one transaction and release this worker's claims on it."""
+        if not records:
+            return
+        now = time.time()
+        version = parser_version()
+        rows = [_row_for(r, version, self.run_id, now) for r in records]
+        with self._transaction():
+            self._conn.executemany(_UPSERT, rows)
+            for chunk in _chunks([r.key for r in records]):
+                marks = ",".join("?" * len(chunk))
+                self._conn.execute(
+                    f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})",
+                    (self.owner, *chunk),
+                )
+
+    # -- claims (several workers, one machine) -----------------------------------------------
+    def claim(self, keys: Sequence[str]) -> ClaimResult:
+        """Claim the unanswered keys no live peer holds; say which are answered or held."""
+        mine: list[str] = []
+        answered: list[str] = []
+        held: list[str] = []
+        now = time.time()
+        with self._transaction():
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                done = {
+                    r[0]
+                    for r in self._conn.execute(
+                        f"SELECT key FROM responses WHERE key IN ({marks})"
+                        " AND (error IS NULL OR run_id = ?)",
+                        (*chunk, self.run_id),
+                    )
+                }
+                todo = [k for k in chunk if k not in done]
+                answered.extend(k for k in chunk if k in done)
+                self._conn.executemany(
+                    "INSERT OR IGNORE INTO claims (key, owner, host, pid, claimed)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(k, self.owner, self.host, self.pid, now) for k in todo],
+                )
+                if not todo:
+                    continue
+                marks = ",".join("?" * len(todo))
+                owners = {
+                    r[0]: r[1:]
+                    for r in self._conn.execute(
+                        f"SELECT key, owner, host, pid, claimed FROM claims WHERE key IN ({marks})",
+                        todo,
+                    )
+                }
+                stolen: list[str] = []
+                for key in todo:
+                    owner, host, pid, claimed = owners[key]
+                    if owner == self.owner:
+                        mine.append(key)
+                    elif self._is_dead(host, pid, claimed, now):
+                        stolen.append(key)
+                        mine.append(key)
+                    else:
+                        held.append(key)
+                self._conn.executemany(
+                    "UPDATE claims SET owner = ?, host = ?, pid = ?, claimed = ? WHERE key = ?",
+                    [(self.owner, self.host, self.pid, now, k) for k in stolen],
+                )
+        return ClaimResult(mine=mine, answered=answered, held=held)
+
+    def release(self, keys: Sequence[str] | None = None) -> None:
+        """Drop this worker's claims (all of them when ``keys`` is None)."""
+        with self._transaction():
+            if keys is None:
+                self._conn.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+                return
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                self._conn.execute(
+                    f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})",
+                    (self.owner, *chunk),
+                )
+
+    def _is_dead(self, host: str, pid: int, claimed: float, now: float) -> bool:
+        if now - claimed > self.claim_timeout_s:
+            return True
+        return host == self.host and not _pid_alive(pid)
+
+    # -- housekeeping ------------------------------------------------------------------------
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open SQLite connection (autocommit mode; wrap writes in a transaction)."""
+        return self._conn
+
+    def count(self) -> int:
+        """How many rows the cache holds (failed queries included)."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def close(self) -> None:
+        """Release this worker's claims and close the connection (idempotent)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.release()
+        self._conn.close()
+
+    def _transaction(self) -> Transaction:
+        return Transaction(self._conn)
+
+
+class Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``): takes the write lock up front."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_rest: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) a cache file in WAL mode; a bad file is a one-line error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with Transaction(conn):
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            row = conn.execute("SELECT value FROM info WHERE name = 'schema'").fetchone()
+            if row is None:
+                conn.execute("INSERT INTO info VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise ConfigError(
+                    f"{path}: response cache has schema {row[0]}, this valspec writes "
+                    f"{SCHEMA_VERSION}; use another --valspec-cache path or delete the file"
+                )
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(f"{path}: cannot open the response cache: {exc}") from None
+    return conn
+
+
+def _answer_format(condition: str) -> str:
+    """The answer format a condition id asks for (``neutral``, ``<persona>/<strategy>~...``)."""
+    base = condition.split("~", 1)[0]
+    strategy = base.rpartition("/")[2] if "/" in base else NEUTRAL
+    try:
+        return template_for(strategy).answer_format.value
+    except UnknownNameError:
+        return ""
+
+
+def _row_for(record: Record, version: str, run_id: str, now: float) -> tuple[Any, ...]:
+    response = record.response
+    fmt = _answer_format(record.condition)
+    return (
+        record.key,
+        record.item_id,
+        record.condition,
+        record.sample_index,
+        response.text,
+        response.p_yes,
+        record.parsed.verdict.value,
+        _parsed_json(record.parsed),
+        version,
+        fmt,
+        response.latency_s,
+        response.usage.prompt_tokens,
+        response.usage.completion_tokens,
+        json.dumps(dict(response.meta), separators=(",", ":")) if response.meta else "",
+        response.error,
+        run_id,
+        now,
+    )
+
+
+def _record_from_row(
+    row: tuple[Any, ...], version: str, parsed_cache: dict[tuple[str, ...], ParsedAnswer]
+) -> Record:
+    (key, item_id, condition, sample, text, p_yes, verdict, parsed, parser, fmt) = row[:10]
+    latency, prompt_tokens, completion_tokens, meta, error = row[10:15]
+    usage = _NO_USAGE
+    if prompt_tokens is not None or completion_tokens is not None:
+        usage = Usage(prompt_tokens, completion_tokens)
+    response = Response(text, p_yes, latency, error, usage, json.loads(meta) if meta else {})
+    if parser != version and error is None and fmt:  # the parser changed: read the text again
+        memo: tuple[str, ...] = ("text", fmt, text)
+    else:
+        memo = (verdict, parsed)
+    answer = parsed_cache.get(memo)  # answers repeat a lot; a ParsedAnswer is immutable
+    if answer is None:
+        if len(memo) == 3:
+            answer = parse_answer(text, AnswerFormat(fmt))
+        else:
+            answer = _parsed_from(verdict, parsed)
+        if len(parsed_cache) > 200_000:
+            parsed_cache.clear()
+        parsed_cache[memo] = answer
+    return Record(key, item_id, condition, sample, response, answer)
+
+
+_NO_USAGE = Usage()
+
+
+DEFAULT_CACHE = Path(".valspec") / "cache.sqlite"
+
+
+def open_store(
+    root: Path,
+    *,
+    path: Path | None = None,
+    enabled: bool = True,
+    simulated: bool = False,
+    run_id: str | None = None,
+) -> ResultStore:
+    """The store a run uses: the SQLite cache, or memory when the cache is off.
+
+    Default: ``<root>/.valspec/cache.sqlite``. A simulated model is kept in memory unless a
+    ``path`` is given: it is free and deterministic, and caching it would only hide edits to
+    the simulation from the next run.
+    """
+    if not enabled or (simulated and path is None):
+        return MemoryStore()
+    return SQLiteStore(path if path is not None else root / DEFAULT_CACHE, run_id=run_id)
+
+
+def describe_store(store: ResultStore) -> str:
+    """Where answers are kept, for messages: the cache file, or memory."""
+    path = getattr(store, "path", None)
+    return f"the response cache {path}" if path is not None else "memory (the cache is off)"
