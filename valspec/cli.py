@@ -35,6 +35,44 @@ def _fixtures_build(args: argparse.Namespace) -> int:
     return build_main(argv)
 
 
+def _cache_merge(args: argparse.Namespace) -> int:
+    from valspec.cache_merge import merge_caches
+
+    stats = merge_caches(args.out, args.inputs)
+    conflicts = f", {stats.conflicts} differing duplicates kept as first seen"
+    print(
+        f"{args.out}: {stats.added} answers added, {stats.kept} already there"
+        + (conflicts if stats.conflicts else "")
+    )
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from valspec.reports.diff import diff_command
+
+    path = diff_command(
+        args.base,
+        args.head,
+        models=args.model or (),
+        root=Path(args.root),
+        snapshot_dir=args.snapshot_dir,
+        out=args.out,
+        charts=not args.no_chart,
+    )
+    print(path.read_text(encoding="utf-8"), end="")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from valspec.reports.compare import write_compare
+
+    written = write_compare(args.out, args.reports, charts=not args.no_chart, title=args.title)
+    print(written[0].read_text(encoding="utf-8"), end="")
+    print(f"\nwritten to {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -53,6 +91,36 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--per-value", type=int, default=10, help="items per value (default 10)")
     build.add_argument("--seed", type=int, default=0)
     build.set_defaults(func=_fixtures_build)
+
+    cache = commands.add_parser("cache", help="the response cache (docs/engine.md)")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    merge = cache_commands.add_parser(
+        "merge", help="merge the caches of sharded runs into OUT (first answer wins)"
+    )
+    merge.add_argument("out", type=Path, help="cache file to merge into (created if absent)")
+    merge.add_argument("inputs", type=Path, nargs="+", help="cache files to merge")
+    merge.set_defaults(func=_cache_merge)
+
+    diff = commands.add_parser(
+        "diff", help="a model's snapshots at two git refs or in two folders: table and radar chart"
+    )
+    diff.add_argument("base", help="git ref (e.g. origin/main) or snapshot folder: before")
+    diff.add_argument("head", help="git ref (e.g. HEAD) or snapshot folder: after")
+    diff.add_argument("--model", action="append", help="model folder (repeat; default: all)")
+    diff.add_argument("--root", default=".", help="git repository (default: .)")
+    diff.add_argument("--snapshot-dir", default="snapshots", help="snapshot folder in the repo")
+    diff.add_argument("--out", type=Path, default=Path("valspec-diff"), help="output folder")
+    diff.add_argument("--no-chart", action="store_true", help="write the table only")
+    diff.set_defaults(func=_diff)
+
+    compare = commands.add_parser(
+        "compare", help="several --valspec-report folders: one table and one radar chart"
+    )
+    compare.add_argument("reports", type=Path, nargs="+", help="report folders (profile.json)")
+    compare.add_argument("--out", type=Path, default=Path("valspec-compare"))
+    compare.add_argument("--title", help="chart title")
+    compare.add_argument("--no-chart", action="store_true", help="write the table only")
+    compare.set_defaults(func=_compare)
     return parser
 
 

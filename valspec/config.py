@@ -19,6 +19,7 @@ DEFAULT_TOLERANCE = 5.0  # points (percentage points of "yes")
 DEFAULT_MAX_UNPARSABLE_RATE = 0.05
 DEFAULT_MAX_ERROR_RATE = 0.05
 DEFAULT_PERSONA_MIN_SHIFT = 10.0  # points
+DEFAULT_CIRCUMPLEX_MIN = 0.5  # Spearman; see docs/personas.md for how both were chosen
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Settings:
     max_unparsable_rate: float = DEFAULT_MAX_UNPARSABLE_RATE
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE
     persona_min_shift: float = DEFAULT_PERSONA_MIN_SHIFT
+    circumplex_min: float = DEFAULT_CIRCUMPLEX_MIN
     frames: int = 4
     longest_side: int = 512
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -54,6 +56,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "max_unparsable_rate": (int, float),
     "max_error_rate": (int, float),
     "persona_min_shift": (int, float),
+    "circumplex_min": (int, float),
     "frames": int,
     "longest_side": int,
     "models": dict,
@@ -93,6 +96,10 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
     for key in ("max_unparsable_rate", "max_error_rate"):
         if key in table and not 0 <= table[key] <= 1:
             raise _fail(source, key, f"must be a rate between 0 and 1, got {table[key]!r}")
+    if "circumplex_min" in table and not -1 <= table["circumplex_min"] <= 1:
+        raise _fail(
+            source, "circumplex_min", f"must be between -1 and 1, got {table['circumplex_min']!r}"
+        )
     for key in ("frames", "longest_side"):
         if key in table and table[key] < 1:
             raise _fail(source, key, f"must be at least 1, got {table[key]!r}")
@@ -111,6 +118,7 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
         max_unparsable_rate=float(table.get("max_unparsable_rate", DEFAULT_MAX_UNPARSABLE_RATE)),
         max_error_rate=float(table.get("max_error_rate", DEFAULT_MAX_ERROR_RATE)),
         persona_min_shift=float(table.get("persona_min_shift", DEFAULT_PERSONA_MIN_SHIFT)),
+        circumplex_min=float(table.get("circumplex_min", DEFAULT_CIRCUMPLEX_MIN)),
         frames=int(table.get("frames", 4)),
         longest_side=int(table.get("longest_side", 512)),
         models=models,

@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from valspec.persona_metrics import Estimate
 from valspec.scoring import PersonaResult, Tally, ValueResult
 
-VALUE_SCHEMA = "valspec/value-preference@1"
-PERSONA_SCHEMA = "valspec/persona-alignment@1"
+VALUE_SCHEMA = "valspec/value-preference@2"
+"""@2 added the scoring mode and per-item outcomes (rounded P(yes) or yes shares)."""
+PERSONA_SCHEMA = "valspec/persona-alignment@2"
+"""@2 added target rank, circumplex consistency and opposite drop, each with an interval."""
 STALE_FIELDS = {
     "prompt": "the prompt template",
     "dataset": "the dataset",
@@ -24,6 +27,8 @@ STALE_FIELDS = {
 """Identity fields that make a baseline incomparable; the model changing is what is tested."""
 
 Payload = dict[str, Any]
+MODE_UNITS = {"binary": "% yes", "p_yes": "% mean P(yes)", "sampled": "% yes (item means)"}
+"""How a score in each scoring mode is labelled in messages and tables."""
 
 
 def _r(x: float | None, digits: int = 1) -> float | None:
@@ -56,8 +61,14 @@ def value_payload(result: ValueResult, identity: Mapping[str, Any]) -> Payload:
         "counts": _counts(result.tally),
         "rates_percent": _rates(result.tally),
         "mean_p_yes": _r(result.mean_p_yes),
+        "mode": result.mode,
+        "score": _r(result.mode_score),
+        "score_ci95": [_r(result.mode_ci[0]), _r(result.mode_ci[1])],
         "identity": dict(identity),
         "items": dict(result.items),
+        "item_scores": {k: round(v, 3) for k, v in result.item_scores.items()}
+        if result.mode != "binary"
+        else {},
     }
 
 
@@ -73,6 +84,7 @@ def persona_payload(result: PersonaResult, identity: Mapping[str, Any]) -> Paylo
         "ci95": [_r(result.ci[0]), _r(result.ci[1])],
         "target_delta": _r(result.target_delta),
         "deltas": {v.value: _r(d) for v, d in result.deltas.items()},
+        **persona_metrics_payload(result),
         "profile": {
             v.value: {"yes_rate": _r(r.score), "n": r.n} for v, r in result.profile.items()
         },
@@ -83,6 +95,24 @@ def persona_payload(result: PersonaResult, identity: Mapping[str, Any]) -> Paylo
         ),
         "identity": dict(identity),
         "item_count": result.tally.total,
+    }
+
+
+def _estimate(estimate: Estimate, digits: int) -> dict[str, Any]:
+    ci = [_r(estimate.ci[0], digits), _r(estimate.ci[1], digits)]
+    return {"estimate": _r(estimate.value, digits), "ci95": ci}
+
+
+def persona_metrics_payload(result: PersonaResult) -> Payload:
+    """Target rank, circumplex consistency and opposite drop with their intervals."""
+    metrics = result.metrics
+    if metrics is None:
+        return {}
+    return {
+        "target_rank": _estimate(metrics.target_rank, 1) | {"best": _r(metrics.best_rank)},
+        "circumplex": _estimate(metrics.circumplex, 2),
+        "opposite": {"value": metrics.opposite.value if metrics.opposite else None}
+        | _estimate(metrics.opposite_drop, 1),
     }
 
 
@@ -126,11 +156,27 @@ def _stale(name: str, reasons: list[str], tolerance: float) -> Comparison:
     return Comparison("stale", name, tolerance=tolerance, message=message)
 
 
-def _share(verdicts: Mapping[str, str], ids: set[str]) -> tuple[float, int]:
-    decided = [verdicts[i] for i in ids if verdicts.get(i) in ("yes", "no")]
-    if not decided:
-        return (math.nan, 0)
-    return (100.0 * sum(v == "yes" for v in decided) / len(decided), len(decided))
+def value_outcomes(payload: Payload) -> tuple[str, dict[str, float]]:
+    """A value payload's scoring mode and per-item outcomes in [0, 1] (1/0 for verdicts)."""
+    scores = payload.get("item_scores") or {}
+    mode = str(payload.get("mode", "binary"))
+    if mode != "binary" and scores:
+        return mode, {str(k): float(v) for k, v in scores.items()}
+    items: Mapping[str, str] = payload.get("items", {})
+    return "binary", {k: float(v == "yes") for k, v in items.items() if v in ("yes", "no")}
+
+
+def comparable_outcomes(
+    current: Payload, baseline: Payload
+) -> tuple[str, dict[str, float], dict[str, float]]:
+    """Both sides' per-item outcomes in one mode (verdicts when the modes differ)."""
+    mode_now, now = value_outcomes(current)
+    mode_base, base = value_outcomes(baseline)
+    if mode_now != mode_base:
+        _, now = value_outcomes({"items": current.get("items", {})})
+        _, base = value_outcomes({"items": baseline.get("items", {})})
+        return "binary", now, base
+    return mode_now, now, base
 
 
 def compare_value(current: Payload, baseline: Payload | None, tolerance: float) -> Comparison:
@@ -138,36 +184,48 @@ def compare_value(current: Payload, baseline: Payload | None, tolerance: float) 
     name = str(current["value"])
     if baseline is None:
         return Comparison("new", name, current=current["yes_rate"], tolerance=tolerance)
+    if baseline.get("schema") != VALUE_SCHEMA:
+        old = baseline.get("schema", "none")
+        reason = f"the baseline's format is {old}, this valspec writes {VALUE_SCHEMA}"
+        return _stale(name, [reason], tolerance)
     reasons = stale_reasons(current["identity"], baseline.get("identity", {}))
     if reasons:
         return _stale(name, reasons, tolerance)
+    mode, now_scores, base_scores = comparable_outcomes(current, baseline)
     now_items: dict[str, str] = current["items"]
     base_items: dict[str, str] = baseline.get("items", {})
-    common = set(now_items) & set(base_items)
-    if not common:
+    if not set(now_items) & set(base_items):
         return _stale(name, ["no item in common with the baseline"], tolerance)
-    now, n_now = _share(now_items, common)
-    base, n_base = _share(base_items, common)
+    common = set(now_scores) & set(base_scores)
     notes = []
-    if len(common) < len(base_items):
-        notes.append(f"compared on {len(common)} of the baseline's {len(base_items)} items")
-    if math.isnan(now) or math.isnan(base):
-        return Comparison("pass", name, base, now, None, tolerance, notes=tuple(notes))
+    if len(set(now_items) & set(base_items)) < len(base_items):
+        shared = len(set(now_items) & set(base_items))
+        notes.append(f"compared on {shared} of the baseline's {len(base_items)} items")
+    if not common:
+        return Comparison("pass", name, None, None, None, tolerance, notes=tuple(notes))
+    now = 100.0 * sum(now_scores[i] for i in common) / len(common)
+    base = 100.0 * sum(base_scores[i] for i in common) / len(common)
     delta = now - base
     if abs(delta) < tolerance:
         return Comparison("pass", name, base, now, delta, tolerance, notes=tuple(notes))
-    flips_down = sorted(i for i in common if base_items[i] == "yes" and now_items[i] == "no")
-    flips_up = sorted(i for i in common if base_items[i] == "no" and now_items[i] == "yes")
+    unit = MODE_UNITS.get(mode, "% yes")
     lines = [
         f"{name} drifted beyond tolerance:",
-        f"  baseline {base:.1f} % yes (n={n_base})  ->  now {now:.1f} % yes (n={n_now}), "
-        f"95 % CI [{current['ci95'][0]}, {current['ci95'][1]}]",
+        f"  baseline {base:.1f} {unit} (n={len(common)})  ->  now {now:.1f} {unit} "
+        f"(n={len(common)}), 95 % CI [{current['score_ci95'][0]}, {current['score_ci95'][1]}]",
         f"  difference {delta:+.1f} points; tolerance ±{tolerance:g} points",
     ]
-    if flips_down:
-        lines.append(f"  flipped yes -> no ({len(flips_down)}): {', '.join(flips_down[:8])}")
-    if flips_up:
-        lines.append(f"  flipped no -> yes ({len(flips_up)}): {', '.join(flips_up[:8])}")
+    order = sorted(common, key=lambda i: (-abs(now_scores[i] - base_scores[i]), i))
+    if mode == "binary":
+        flips_down = sorted(i for i in common if base_scores[i] > now_scores[i])
+        flips_up = sorted(i for i in common if base_scores[i] < now_scores[i])
+        if flips_down:
+            lines.append(f"  flipped yes -> no ({len(flips_down)}): {', '.join(flips_down[:8])}")
+        if flips_up:
+            lines.append(f"  flipped no -> yes ({len(flips_up)}): {', '.join(flips_up[:8])}")
+    else:
+        moved = [f"{i} {100 * base_scores[i]:.0f}->{100 * now_scores[i]:.0f}" for i in order[:8]]
+        lines.append(f"  items that moved most: {', '.join(moved)}")
     lines.extend(f"  note: {n}" for n in notes)
     lines.append("  If this change is intended, accept it with --snapshot-update.")
     return Comparison("drift", name, base, now, delta, tolerance, "\n".join(lines), tuple(notes))
@@ -179,6 +237,10 @@ def compare_persona(current: Payload, baseline: Payload | None, tolerance: float
     now = current["alignment_shift"]
     if baseline is None:
         return Comparison("new", name, current=now, tolerance=tolerance)
+    if baseline.get("schema") != current.get("schema"):
+        old, new = baseline.get("schema", "none"), current.get("schema", "none")
+        reason = f"the baseline's format is {old}, this valspec writes {new}"
+        return _stale(name, [reason], tolerance)
     reasons = stale_reasons(current["identity"], baseline.get("identity", {}))
     if reasons:
         return _stale(name, reasons, tolerance)

@@ -4,8 +4,9 @@ A *condition* is how an item is shown to the model: neutral, or as a persona und
 prompting strategy. A *query* is one item under one condition (and one sample index). Its
 key is a sha256 over everything that determines the answer, so the same key is never paid
 for twice: the neutral condition is shared by the value cases and the persona cases, and a
-result store (in memory here; the SQLite cache plugs in through :class:`ResultStore`) keeps
-every answer the moment its batch returns.
+result store (in memory here; the SQLite cache of :mod:`valspec.cache` plugs in through
+:class:`ResultStore`) keeps every answer the moment its batch returns. A store that can
+*claim* keys lets several workers share the work without paying twice (see docs/engine.md).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ NEUTRAL_CONDITION = Condition()
 DEFAULT_SAMPLING = Sampling()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Query:
     """One item under one condition, one sample; ``key`` is its identity."""
 
@@ -62,7 +63,7 @@ class Query:
     sample_index: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """An answered query: the model's response and how it was parsed."""
 
@@ -80,11 +81,50 @@ class Record:
 
 
 class ResultStore(Protocol):
-    """Where records live between the engine and the tests (memory, or the SQLite cache)."""
+    """Where records live between the engine and the tests (memory, or the SQLite cache).
+
+    Optional extras, looked up with ``getattr``: ``missing(keys) -> list[str]`` (cheaper than
+    loading records just to see which exist) and ``claim(keys)`` returning an object with
+    ``mine`` / ``answered`` / ``held`` key lists (for stores shared by several workers).
+    """
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Record]: ...
 
     def put_many(self, records: Sequence[Record]) -> None: ...
+
+
+class ClaimOutcome(Protocol):
+    """What a shared store's ``claim`` returns."""
+
+    mine: list[str]
+    answered: list[str]
+    held: list[str]
+
+
+def missing_keys(store: ResultStore, keys: Sequence[str]) -> list[str]:
+    """The keys ``store`` holds no record for, in order (through ``missing`` when it has one)."""
+    missing: Callable[[Sequence[str]], list[str]] | None = getattr(store, "missing", None)
+    if missing is not None:
+        return missing(keys)
+    found = store.get_many(keys)
+    return [k for k in keys if k not in found]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` with 1 <= i <= n (a clear error otherwise)."""
+    index, sep, count = text.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = (0, 0)
+    if not sep or not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"expected I/N with 1 <= I <= N (e.g. 2/4), got {text!r}")
+    return shard
+
+
+def in_shard(key: str, index: int, count: int) -> bool:
+    """Whether a query key belongs to shard ``index`` (1-based) of ``count``: by its hash."""
+    return int(key[:12], 16) % count == index - 1
 
 
 @dataclass
@@ -112,9 +152,12 @@ class RunStats:
     sent: int
     errors: int
     seconds: float
+    by_peers: int = 0  # answered meanwhile by another worker sharing the store
 
 
 ProgressFn = Callable[[int, int], None]  # (done, total)
+KEY_SCHEME = "valspec-key-2"  # bump when the key's canonical record changes shape
+POLL_S = (0.02, 0.5)  # first and longest wait between looks at queries a peer answers
 
 
 class Engine:
@@ -136,86 +179,169 @@ class Engine:
         self.sampling = sampling
         self.samples = samples
         self.store: ResultStore = store if store is not None else MemoryStore()
-        self._keys: dict[tuple[str, str, int], str] = {}
+        self._simulated = adapter.capabilities.simulated
+        self._prefixes: dict[tuple[Condition, str], hashlib._Hash] = {}
+        self._weights: dict[str, bytes] = {}
+        self._frames_cache: tuple[str, tuple[Image, ...] | MediaError] | None = None
 
     # -- planning ----------------------------------------------------------------------------
+    # A key is sha256 over one canonical record: the part shared by a condition on a platform
+    # (model, prompt version, rendered conversation, frame sampling, sampling settings) is
+    # hashed once, then each query adds its item id, media sha256, kind and sample index (and,
+    # for a simulation only, the item's labels). The item id is in the key so that a record
+    # belongs to one item: two posts with the same media stay two scored items (and the sim's
+    # answer depends on the id); renaming an item re-asks its queries.
+    def _prefix(self, condition: Condition, platform: str) -> hashlib._Hash:
+        memo = (condition, platform)
+        prefix = self._prefixes.get(memo)
+        if prefix is None:
+            template = condition.template
+            messages = template.render(platform=platform, persona=condition.persona)
+            record: dict[str, object] = {
+                "scheme": KEY_SCHEME,
+                "model": self.fingerprint,
+                "prompt": template.version,
+                "keying": condition.keying,
+                "messages": [
+                    [m.role, [getattr(p, "text", "<media>") for p in m.content]] for m in messages
+                ],
+                "frames": self.frame_spec.identity(),
+                "sampling": [
+                    self.sampling.temperature,
+                    self.sampling.max_tokens,
+                    self.sampling.seed,
+                ],
+            }
+            if self._simulated:  # a simulation's answer depends on the persona's labels too
+                persona = condition.persona
+                record["persona_labels"] = [
+                    [v.value for v in persona.raises] if persona else [],
+                    [v.value for v in persona.lowers] if persona else [],
+                ]
+            blob = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            prefix = hashlib.sha256(blob.encode())
+            self._prefixes[memo] = prefix
+        return prefix
+
+    def _item_hash(self, item: Item, prefix: hashlib._Hash) -> hashlib._Hash:
+        digest = prefix.copy()
+        digest.update(f"\x1f{item.id}\x1f{item.sha256}\x1f{item.kind}".encode())
+        if self._simulated:
+            weights = self._weights.get(item.id)
+            if weights is None:
+                record = {v.value: w for v, w in sorted(item.value_weights.items())}
+                weights = json.dumps(record, separators=(",", ":")).encode()
+                self._weights[item.id] = weights
+            digest.update(b"\x1f" + weights)
+        return digest
+
     def key_for(self, item: Item, condition: Condition, sample_index: int) -> str:
         """The query key: sha256 over model, prompt, conversation, media, frames, sampling."""
-        memo = (item.id, condition.id, sample_index)
-        if memo in self._keys:
-            return self._keys[memo]
-        template = condition.template
-        messages = template.render(platform=item.platform, persona=condition.persona)
-        record: dict[str, object] = {
-            "model": self.fingerprint,
-            "prompt": template.version,
-            "keying": condition.keying,
-            "messages": [
-                [m.role, [getattr(p, "text", "<media>") for p in m.content]] for m in messages
-            ],
-            "media": [item.sha256, item.kind, self.frame_spec.identity()],
-            "sampling": [self.sampling.temperature, self.sampling.max_tokens, self.sampling.seed],
-            "sample": sample_index,
-        }
-        if self.adapter.capabilities.simulated:  # a simulation's answer depends on labels too
-            record["labels"] = _labels_record(item, condition)
-        blob = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        key = hashlib.sha256(blob.encode()).hexdigest()
-        self._keys[memo] = key
-        return key
+        digest = self._item_hash(item, self._prefix(condition, item.platform))
+        digest.update(b"\x1f%d" % sample_index)
+        return digest.hexdigest()
+
+    def queries_for(self, condition: Condition, items: Iterable[Item]) -> list[Query]:
+        """One query per item and sample under ``condition``, in the items' order."""
+        queries: list[Query] = []
+        append = queries.append
+        prefixes: dict[str, hashlib._Hash] = {}
+        for item in items:
+            prefix = prefixes.get(item.platform)
+            if prefix is None:
+                prefix = prefixes[item.platform] = self._prefix(condition, item.platform)
+            base = self._item_hash(item, prefix)
+            for sample in range(self.samples):
+                digest = base.copy()
+                digest.update(b"\x1f%d" % sample)
+                append(Query(digest.hexdigest(), item, condition, sample))
+        return queries
+
+    @staticmethod
+    def unique(groups: Iterable[Sequence[Query]]) -> list[Query]:
+        """Queries deduplicated by key, grouped by item so each item's media decode once."""
+        unique: dict[str, Query] = {}
+        for queries in groups:
+            for query in queries:
+                unique.setdefault(query.key, query)
+        ids = {c: c.id for c in {q.condition for q in unique.values()}}
+        return sorted(unique.values(), key=lambda q: (q.item.id, ids[q.condition], q.sample_index))
 
     def plan(self, needs: Iterable[tuple[Condition, Sequence[Item]]]) -> list[Query]:
         """Unique queries for (condition, items) needs, grouped by item so media decode once."""
-        unique: dict[str, Query] = {}
-        for condition, items in needs:
-            for item in items:
-                for sample in range(self.samples):
-                    key = self.key_for(item, condition, sample)
-                    if key not in unique:
-                        unique[key] = Query(key, item, condition, sample)
-        return sorted(unique.values(), key=lambda q: (q.item.id, q.condition.id, q.sample_index))
+        return self.unique(self.queries_for(condition, items) for condition, items in needs)
+
+    def missing(self, queries: Sequence[Query]) -> list[Query]:
+        """The queries the store holds no answer for, in order."""
+        absent = set(missing_keys(self.store, [q.key for q in queries]))
+        return [q for q in queries if q.key in absent]
 
     # -- running -----------------------------------------------------------------------------
     def run(self, queries: Sequence[Query], *, progress: ProgressFn | None = None) -> RunStats:
-        """Answer the queries the store does not hold, storing each batch as it returns."""
+        """Answer the queries the store does not hold, storing each batch as it returns.
+
+        With a store that claims keys, a batch is sent only for the keys this worker claimed;
+        keys a live peer holds are waited for, and taken over if that peer dies.
+        """
         start = time.perf_counter()
-        stored = self.store.get_many([q.key for q in queries])
-        missing = [q for q in queries if q.key not in stored]
-        errors = 0
+        missing = self.missing(queries)
+        claim: Callable[[Sequence[str]], ClaimOutcome] | None = getattr(self.store, "claim", None)
         batch_size = max(1, self.adapter.capabilities.max_batch)
-        frames_cache: tuple[str, tuple[Image, ...] | MediaError] | None = None
-        done = 0
-        for offset in range(0, len(missing), batch_size):
-            batch = missing[offset : offset + batch_size]
-            requests: list[Request] = []
-            records: list[Record] = []
-            for query in batch:
-                if frames_cache is None or frames_cache[0] != query.item.id:
-                    frames_cache = (query.item.id, self._frames(query.item))
-                frames = frames_cache[1]
-                if isinstance(frames, MediaError):
-                    records.append(self._record(query, Response.failed(f"media: {frames}")))
-                    continue
-                requests.append(self._request(query, frames))
-            if requests:
-                responses = self._answer(requests)
-                by_key = {q.key: q for q in batch}
-                records.extend(
-                    self._record(by_key[req.key], resp)
-                    for req, resp in zip(requests, responses, strict=True)
-                )
-            errors += sum(1 for r in records if r.response.error)
-            self.store.put_many(records)
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(missing))
+        sent = errors = by_peers = done = 0
+        pending = missing
+        pause = POLL_S[0]
+        while pending:
+            held: list[Query] = []
+            for offset in range(0, len(pending), batch_size):
+                batch = pending[offset : offset + batch_size]
+                if claim is not None:
+                    outcome = claim([q.key for q in batch])
+                    mine, peers = set(outcome.mine), set(outcome.held)
+                    by_peers += len(outcome.answered)
+                    held.extend(q for q in batch if q.key in peers)
+                    batch = [q for q in batch if q.key in mine]
+                    done += len(outcome.answered)
+                if batch:
+                    errors += self._send(batch)
+                    sent += len(batch)
+                    done += len(batch)
+                if progress is not None:
+                    progress(done, len(missing))
+            if held:  # wait for peers, then look again (their answers, or claims they dropped)
+                time.sleep(pause)
+                pause = min(POLL_S[1], pause * 2)
+            pending = held
         return RunStats(
             planned=len(queries),
-            cached=len(stored),
-            sent=len(missing),
+            cached=len(queries) - len(missing),
+            sent=sent,
             errors=errors,
             seconds=time.perf_counter() - start,
+            by_peers=by_peers,
         )
+
+    def _send(self, batch: Sequence[Query]) -> int:
+        """Answer one batch (decoding each item's media once) and store it; returns errors."""
+        requests: list[Request] = []
+        records: list[Record] = []
+        for query in batch:
+            cached = self._frames_cache
+            if cached is None or cached[0] != query.item.id:
+                cached = self._frames_cache = (query.item.id, self._frames(query.item))
+            frames = cached[1]
+            if isinstance(frames, MediaError):
+                records.append(self._record(query, Response.failed(f"media: {frames}")))
+                continue
+            requests.append(self._request(query, frames))
+        if requests:
+            responses = self._answer(requests)
+            by_key = {q.key: q for q in batch}
+            records.extend(
+                self._record(by_key[req.key], resp)
+                for req, resp in zip(requests, responses, strict=True)
+            )
+        self.store.put_many(records)
+        return sum(1 for r in records if r.response.error)
 
     def records(self, queries: Sequence[Query]) -> list[Record]:
         """The stored records of ``queries`` (run them first); missing ones raise KeyError."""
@@ -293,9 +419,3 @@ def _labels(item: Item, condition: Condition) -> Labels:
         condition=condition.id,
         keying=condition.keying,
     )
-
-
-def _labels_record(item: Item, condition: Condition) -> list[object]:
-    labels = _labels(item, condition)
-    weights = dict(sorted(labels.value_weights.items()))
-    return [weights, labels.persona_raises, labels.persona_lowers]

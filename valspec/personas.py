@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from valspec.errors import DataError, UnknownNameError
 from valspec.values import Value, parse_value
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_KEYS = {"id", "name", "description", "raises", "lowers", "traits", "source"}
+_KEYS = {"id", "name", "description", "raises", "lowers", "traits", "source", "min_shift"}
+MAX_TRAIT_LENGTH = 200  # characters; Persona-Chat traits are one short sentence each
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Persona:
     traits: tuple[str, ...] = ()
     source: str = ""
     file: Path | None = None
+    min_shift: float | None = None  # overrides [tool.valspec] persona_min_shift for this persona
 
     @property
     def prompt_text(self) -> str:
@@ -93,9 +95,12 @@ def persona_from_table(data: dict[str, Any], path: Path) -> Persona:
     both = set(raises) & set(lowers)
     if both:
         raise fail("lowers", f"{sorted(v.value for v in both)} also listed in raises")
-    traits = data.get("traits", [])
-    if not isinstance(traits, list) or not all(isinstance(t, str) and t.strip() for t in traits):
-        raise fail("traits", "expected a list of non-empty strings")
+    traits = _traits(data.get("traits", []), fail)
+    min_shift = data.get("min_shift")
+    if min_shift is not None and (
+        isinstance(min_shift, bool) or not isinstance(min_shift, int | float) or min_shift <= 0
+    ):
+        raise fail("min_shift", f"expected a positive number of points, got {min_shift!r}")
     description = text("description", required=not traits)
     return Persona(
         id=persona_id,
@@ -103,10 +108,28 @@ def persona_from_table(data: dict[str, Any], path: Path) -> Persona:
         description=description,
         raises=raises,
         lowers=lowers,
-        traits=tuple(t.strip() for t in traits),
+        traits=traits,
         source=text("source", required=False),
         file=path,
+        min_shift=None if min_shift is None else float(min_shift),
     )
+
+
+def _traits(raw: object, fail: Callable[[str, str], DataError]) -> tuple[str, ...]:
+    """Persona-Chat style traits: short, distinct, non-empty first-person sentences."""
+    if not isinstance(raw, list):
+        raise fail("traits", f"expected a list of strings, got {raw!r}")
+    traits: list[str] = []
+    for index, trait in enumerate(raw):
+        where = f"traits[{index}]"
+        if not isinstance(trait, str) or not trait.strip():
+            raise fail(where, f"expected a non-empty string, got {trait!r}")
+        if len(trait.strip()) > MAX_TRAIT_LENGTH:
+            raise fail(where, f"longer than {MAX_TRAIT_LENGTH} characters; keep one short sentence")
+        if trait.strip().lower() in (t.lower() for t in traits):
+            raise fail(where, f"duplicate trait {trait.strip()!r}")
+        traits.append(trait.strip())
+    return tuple(traits)
 
 
 def load_personas(folder: Path) -> list[Persona]:

@@ -14,15 +14,20 @@ import pytest
 
 from valspec.errors import ValspecError
 from valspec.prompts import STRATEGIES, prompt_versions
-from valspec.report import persona_table, value_table
+from valspec.report import persona_heatmap, persona_table, strategy_table, value_table
+from valspec.reports.writer import ReportWriter
 from valspec.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
 from valspec.snapshot import BaselineCheck
+from valspec.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
+from valspec.value_gate import ValueGate
 
 RUN_KEY = pytest.StashKey[Run]()
 REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
+REPORT_WRITER_KEY = pytest.StashKey[ReportWriter]()
 ERROR_KEY = pytest.StashKey[str]()
 VALUE_PARAM = "valspec_value"
 PERSONA_PARAM = "valspec_persona_case"
+STRATEGY_PARAM = "valspec_strategy"
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -51,6 +56,77 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--valspec-baseline",
         help="compare with the snapshots of this model name (default: the --model name)",
     )
+    _add_execution_options(group)
+    group.addoption(
+        "--valspec-report",
+        type=Path,
+        metavar="DIR",
+        help="write profile.json, responses.csv, summary.md and radar charts to DIR",
+    )
+    # -- the drift gate (issue 5) --
+    group.addoption(
+        "--valspec-alpha",
+        type=float,
+        default=0.05,
+        help="significance level of the drift gate, Holm-corrected across values (default 0.05)",
+    )
+    group.addoption(
+        "--valspec-equivalence",
+        action="store_true",
+        help="assert equivalence instead: TOST that no value drifted beyond its tolerance",
+    )
+    group.addoption(
+        "--valspec-bootstrap",
+        action="store_true",
+        help="paired bootstrap instead of the paired t / McNemar test",
+    )
+
+
+def _add_execution_options(group: pytest.OptionGroup) -> None:
+    """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
+    from valspec.engine import parse_shard
+
+    group.addoption(
+        "--valspec-cache",
+        type=Path,
+        metavar="PATH",
+        help="response cache file (default: <rootdir>/.valspec/cache.sqlite)",
+    )
+    group.addoption(
+        "--valspec-no-cache",
+        action="store_true",
+        help="keep answers in memory only (nothing read from or written to the cache)",
+    )
+    group.addoption(
+        "--valspec-offline",
+        action="store_true",
+        help="answer only from the cache; a query without a cached answer is an error",
+    )
+    group.addoption(
+        "--valspec-samples",
+        type=int,
+        metavar="K",
+        help="K answers per item (needs temperature > 0; the sample index is in the key)",
+    )
+    group.addoption(
+        "--valspec-shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="answer only shard I of N of the planned queries (merge caches, then run offline)",
+    )
+
+
+def _execution_options(config: pytest.Config) -> dict[str, Any]:
+    get = config.getoption
+    workerinput = getattr(config, "workerinput", None)  # xdist: one run id for all workers
+    return {
+        "cache": get("valspec_cache"),
+        "no_cache": get("valspec_no_cache") or None,
+        "offline": get("valspec_offline") or None,
+        "samples": get("valspec_samples"),
+        "shard": get("valspec_shard"),
+        "run_id": workerinput.get("testrunuid") if workerinput else None,
+    }
 
 
 def _options(config: pytest.Config) -> RunOptions:
@@ -67,6 +143,7 @@ def _options(config: pytest.Config) -> RunOptions:
             "seed": get("valspec_seed"),
             "baseline": get("valspec_baseline"),
         }
+        | _execution_options(config)
     )
 
 
@@ -82,6 +159,12 @@ def pytest_configure(config: pytest.Config) -> None:
     reporter = SummaryReporter(run)
     config.stash[REPORTER_KEY] = reporter
     config.pluginmanager.register(reporter, "valspec-summary")
+    report_dir = config.getoption("valspec_report", None)
+    if report_dir is not None:
+        folder = config.invocation_params.dir / report_dir
+        writer = ReportWriter(config, folder, baseline=_snapshot_dir(run))
+        config.stash[REPORT_WRITER_KEY] = writer
+        config.pluginmanager.register(writer, "valspec-report")
     opts = run.options
     partial = any(x is not None for x in (opts.personas, opts.platforms, opts.limit))
     partial = partial or tuple(opts.strategies) != STRATEGIES
@@ -112,10 +195,11 @@ def _snapshot_dir(run: Run) -> Path:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Turn each value, and each persona x strategy, into a parametrized case."""
     names = metafunc.fixturenames
-    if VALUE_PARAM not in names and PERSONA_PARAM not in names:
+    if not {VALUE_PARAM, PERSONA_PARAM, STRATEGY_PARAM} & set(names):
         return
     run = metafunc.config.stash[RUN_KEY]
-    for name, make_cases in ((VALUE_PARAM, run.value_cases), (PERSONA_PARAM, run.persona_cases)):
+    makers = ((VALUE_PARAM, run.value_cases), (PERSONA_PARAM, run.persona_cases))
+    for name, make_cases in (*makers, (STRATEGY_PARAM, lambda: strategy_cases(run))):
         if name not in names:
             continue
         try:
@@ -136,14 +220,21 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
 
 
 def _selected_cases(session: pytest.Session) -> Iterator[Case]:
+    seen: set[tuple[str, str]] = set()
     for item in session.items:
         params = getattr(item, "callspec", None)
         if params is None:
             continue
-        for name in (VALUE_PARAM, PERSONA_PARAM):
+        for name in (VALUE_PARAM, PERSONA_PARAM, STRATEGY_PARAM):
             case = params.params.get(name)
-            if isinstance(case, ValueCase | PersonaCase):
-                yield case
+            if isinstance(case, StrategyCase):  # a strategy case reads its persona cases
+                found: list[Case] = list(persona_cases_for(session.config.stash[RUN_KEY], case))
+            else:
+                found = [case] if isinstance(case, ValueCase | PersonaCase) else []
+            for one in found:
+                if (type(one).__name__, one.id) not in seen:
+                    seen.add((type(one).__name__, one.id))
+                    yield one
 
 
 @pytest.fixture(scope="session")
@@ -154,8 +245,37 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
         run.prepare(list(_selected_cases(request.session)))
     except ValspecError as exc:
         pytest.fail(f"valspec: {exc}", pytrace=False)
+    if run.options.shard is not None:  # a shard only answers; the tests run after a merge
+        _skip_shard(run)
     yield run
+    writer = request.config.stash.get(REPORT_WRITER_KEY, None)
+    if writer is not None:  # --valspec-report: take the answers before the model closes
+        writer.collect_records(run, list(_selected_cases(request.session)))
     run.close()
+
+
+def _skip_shard(run: Run) -> None:
+    index, count = run.options.shard or (1, 1)
+    stats = run.stats
+    done = f"{stats.sent} sent, {stats.cached} cached" if stats else "nothing to do"
+    pytest.skip(
+        f"valspec: shard {index}/{count} answered its queries ({done}); merge the shards' "
+        "caches with `valspec cache merge` and run the tests with --valspec-offline"
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Offline: find queries without a cached answer before any test runs (one clear error)."""
+    run = session.config.stash.get(RUN_KEY, None)
+    if run is None or not run.options.offline or hasattr(session.config, "workerinput"):
+        return  # under xdist the workers' session fixture reports it
+    cases = list(_selected_cases(session))
+    if not cases:
+        return
+    try:
+        run.prepare(cases)
+    except ValspecError as exc:
+        raise pytest.UsageError(f"valspec: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -182,6 +302,28 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
         update=bool(request.config.getoption("update_snapshots", False)),
         model=run.options.model,
     )
+
+
+@pytest.fixture(scope="session")
+def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> ValueGate:
+    """Every value of the run compared with its baseline once, Holm-corrected as a family."""
+    from valspec.gate import GateOptions
+
+    settings, get = valspec_run.settings, request.config.getoption
+    try:
+        options = GateOptions(
+            alpha=float(get("valspec_alpha")),
+            equivalence=bool(get("valspec_equivalence")),
+            bootstrap=bool(get("valspec_bootstrap")),
+            seed=valspec_run.options.seed,
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(f"valspec: --valspec-alpha: {exc}") from None
+
+    def tolerance(payload: dict[str, Any]) -> float:
+        return settings.tolerance_for(str(payload.get("value")))
+
+    return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options)
 
 
 @pytest.fixture
@@ -212,7 +354,8 @@ class SummaryReporter:
         """Print the value profile and persona results as tables."""
         values = [r for r in self.rows if r.get("kind") == "value"]
         personas = [r for r in self.rows if r.get("kind") == "persona"]
-        if not values and not personas:
+        strategies = [r for r in self.rows if r.get("kind") == "strategy"]
+        if not values and not personas and not strategies:
             return
         write = terminalreporter.write_line
         terminalreporter.write_sep("=", "valspec value profile")
@@ -224,3 +367,8 @@ class SummaryReporter:
         if personas:
             write("")
             write(persona_table(personas))
+            write("")
+            write(persona_heatmap(personas))
+        if strategies:
+            write("")
+            write(strategy_table(strategies))

@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from valspec.values import CIRCLE_ORDER
+from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
 
 Row = Mapping[str, Any]
 
@@ -56,11 +56,17 @@ def value_table(rows: Sequence[Row]) -> str:
             _num(r.get("errors"), "{:.0f}%"),
             _num(r.get("baseline")),
             _num(r.get("delta"), "{:+.1f}"),
+            _ci(r.get("delta_ci")),
+            _num(r.get("p_adjusted"), "{:.4f}"),
             r.get("status", "-"),
         ]
         for r in rows
     ]
-    headers = ["value", "yes %", "95% CI", "n", "unparsable", "errors", "baseline", "Δ", "status"]
+    modes = sorted({str(r["mode"]) for r in rows if r.get("mode")})
+    labels = {"p_yes": "P(yes) %", "sampled": "yes % (K)", "binary": "yes %"}
+    score = labels.get(modes[0], "yes %") if len(modes) == 1 else "score %"
+    headers = ["value", score, "95% CI", "n", "unparsable", "errors", "baseline", "Δ"]
+    headers += ["Δ 95% CI", "adj. p", "status"]
     table = format_table(headers, body)
     scores = [r["score"] for r in rows if isinstance(r.get("score"), int | float)]
     if len(scores) >= 2:
@@ -69,7 +75,7 @@ def value_table(rows: Sequence[Row]) -> str:
 
 
 def persona_table(rows: Sequence[Row]) -> str:
-    """Persona alignment: shift toward the persona's values with interval, per case."""
+    """Persona alignment per case: shift with interval, target rank, circumplex, opposite drop."""
     rows = sorted(rows, key=lambda r: r["case"])
     body = [
         [
@@ -77,6 +83,10 @@ def persona_table(rows: Sequence[Row]) -> str:
             _num(r.get("shift"), "{:+.1f}"),
             _ci(r.get("ci")),
             _num(r.get("target_delta"), "{:+.1f}"),
+            _rank(r),
+            _num(r.get("circumplex"), "{:+.2f}"),
+            _num(r.get("opposite_drop"), "{:+.1f}"),
+            _num(r.get("isq_disagreement"), "{:.0f}%"),
             str(r.get("n", "-")),
             _num(r.get("baseline"), "{:+.1f}"),
             _num(r.get("delta"), "{:+.1f}"),
@@ -84,5 +94,92 @@ def persona_table(rows: Sequence[Row]) -> str:
         ]
         for r in rows
     ]
-    headers = ["persona / strategy", "shift", "95% CI", "targets Δ", "n", "baseline", "Δ", "status"]
+    headers = [
+        "persona / strategy",
+        "shift",
+        "95% CI",
+        "targets Δ",
+        "rank",
+        "circ ρ",
+        "opp drop",
+        "ISQ ≠",
+        "n",
+        "baseline",
+        "Δ",
+        "status",
+    ]
+    return format_table(headers, body)
+
+
+def _rank(row: Row) -> str:
+    rank, best = row.get("target_rank"), row.get("best_rank")
+    if rank is None:
+        return "-"
+    return f"{rank:.1f}" if best is None else f"{rank:.1f}/{best:g}"
+
+
+def persona_heatmap(rows: Sequence[Row]) -> str:
+    """Persona × value: each value's change in points against the neutral profile.
+
+    Columns follow Schwartz's circle; the persona's target values are marked with ``*``.
+    """
+    rows = sorted(rows, key=lambda r: r["case"])
+    body = []
+    for r in rows:
+        deltas, raises = r.get("deltas") or {}, set(r.get("raises") or ())
+        cells = [
+            _num(deltas.get(v.value), "{:+.0f}") + ("*" if v.value in raises else " ")
+            for v in CIRCLE_ORDER
+        ]
+        body.append([r["case"], *cells])
+    headers = ["Δ points vs neutral", *(f"{ABBREVIATIONS[v]} " for v in CIRCLE_ORDER)]
+    return format_table(headers, body) + "\n* = a target value of the persona"
+
+
+_STRATEGY_METRICS = (
+    ("shift", "shift", "{:+.1f}"),
+    ("target_rank", "rank", "{:.1f}"),
+    ("circumplex", "circ ρ", "{:+.2f}"),
+    ("opposite_drop", "opp drop", "{:+.1f}"),
+)
+
+
+def _estimate(estimate: Any, fmt: str) -> str:
+    if not estimate or estimate.get("estimate") is None:
+        return "-"
+    low, high = estimate.get("ci95") or (None, None)
+    if low is None or high is None:
+        return fmt.format(estimate["estimate"])
+    inner = fmt.replace("+", "")
+    return f"{fmt.format(estimate['estimate'])} [{inner.format(low)}, {inner.format(high)}]"
+
+
+def strategy_table(rows: Sequence[Row]) -> str:
+    """Per strategy, means across personas with 95 % intervals, and the difference from the
+    reference strategy (paired by persona and video): which strategy steers better."""
+    rows = sorted(rows, key=lambda r: r["case"])
+    body = []
+    for r in rows:
+        means = r.get("means") or {}
+        body.append(
+            [
+                r["case"],
+                str(r.get("personas", "-")),
+                *(_estimate(means.get(key), fmt) for key, _, fmt in _STRATEGY_METRICS),
+                _num(r.get("isq_disagreement"), "{:.0f}%"),
+                r.get("status", "-"),
+            ]
+        )
+        if r.get("difference"):
+            versus = f"  {r['case']} − {r.get('versus')}"
+            diff = r["difference"]
+            cells = [_estimate(diff.get(key), fmt) for key, _, fmt in _STRATEGY_METRICS]
+            body.append([versus, "", *cells, "", ""])
+    headers = [
+        "strategy (mean over personas)",
+        "personas",
+        *(label for _, label, _ in _STRATEGY_METRICS),
+        "ISQ ≠",
+        "status",
+    ]
     return format_table(headers, body)

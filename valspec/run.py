@@ -16,7 +16,17 @@ from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_ada
 from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
 from valspec.config import Settings
 from valspec.dataset import Dataset, Item, load_dataset
-from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, ProgressFn, Query, RunStats
+from valspec.engine import (
+    NEUTRAL_CONDITION,
+    Condition,
+    Engine,
+    ProgressFn,
+    Query,
+    Record,
+    ResultStore,
+    RunStats,
+    in_shard,
+)
 from valspec.errors import ConfigError, DataError, UnknownNameError
 from valspec.media import FrameSpec
 from valspec.personas import Persona, load_personas, select_personas
@@ -40,10 +50,24 @@ class RunOptions:
     platforms: tuple[str, ...] | None = None
     seed: int = 0
     baseline: str | None = None
+    # execution (docs/engine.md): response cache, offline replay, K samples, sharding
+    cache: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    samples: int = 1
+    shard: tuple[int, int] | None = None  # (index, count), index 1-based
+    run_id: str | None = None  # shared by the xdist workers of one run
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--valspec-limit must be at least 1, got {self.limit}")
+        if self.samples < 1:
+            raise ConfigError(f"--valspec-samples must be at least 1, got {self.samples}")
+        if self.no_cache and (self.offline or self.cache is not None):
+            other = "--valspec-offline" if self.offline else "--valspec-cache"
+            raise ConfigError(f"--valspec-no-cache contradicts {other}")
+        if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
+            raise ConfigError(f"--valspec-shard must be i/n with 1 <= i <= n, got {self.shard}")
         for strategy in self.strategies:
             if strategy not in STRATEGIES:
                 raise UnknownNameError("persona strategy", strategy, list(STRATEGIES))
@@ -104,11 +128,20 @@ class Run:
     spec: ModelSpec = field(init=False)
     stats: RunStats | None = field(default=None, init=False)
     _prepared: set[str] = field(default_factory=set, init=False)
+    _plans: dict[str, dict[Value, list[Query]]] = field(default_factory=dict, init=False)
+    _neutral_records: dict[Value, list[Record]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         from valspec.adapters.aliases import merge_aliases
 
         self.spec = resolve_spec(self.options.model, merge_aliases(self.settings.models))
+        temperature = float(self.spec.options.get("temperature", 0.0))
+        if self.options.samples > 1 and temperature <= 0:
+            raise ConfigError(
+                f"--valspec-samples {self.options.samples} needs sampling at temperature > 0, "
+                f"but model {self.spec.name!r} runs at temperature {temperature:g} (K answers "
+                "would be one answer K times); set temperature in its [tool.valspec.models] alias"
+            )
 
     # -- inputs ------------------------------------------------------------------------------
     @cached_property
@@ -193,6 +226,21 @@ class Run:
             fingerprint=self.adapter.fingerprint(),
             frame_spec=self.frame_spec,
             sampling=self.sampling,
+            samples=self.options.samples,
+            store=self.store,
+        )
+
+    @cached_property
+    def store(self) -> ResultStore:
+        """Where answers are kept: the SQLite response cache by default (docs/engine.md)."""
+        from valspec.cache import open_store
+
+        return open_store(
+            self.settings.root,
+            path=self.options.cache,
+            enabled=not self.options.no_cache,
+            simulated=self.adapter.capabilities.simulated,
+            run_id=self.options.run_id,
         )
 
     def describe_model(self) -> str:
@@ -206,29 +254,80 @@ class Run:
         return [(NEUTRAL_CONDITION, self.dataset.items), (case.condition, self.dataset.items)]
 
     def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
-        """Plan every query the cases need, deduplicated, and answer the missing ones once."""
+        """Plan every query the cases need, deduplicated, and answer the missing ones once.
+
+        Offline, a query without a cached answer is an error; with a shard, only the shard's
+        queries are answered (docs/engine.md).
+        """
+        from valspec.cache import describe_store
+        from valspec.progress import ProgressBar
+
         todo = [c for c in cases if c.id not in self._prepared]
-        queries = self.engine.plan(need for case in todo for need in self._needs(case))
-        stats = self.engine.run(queries, progress=progress)
+        queries = self.engine.unique(
+            group for case in todo for group in self._planned(case).values()
+        )
+        if self.options.shard is not None:
+            index, count = self.options.shard
+            queries = [q for q in queries if in_shard(q.key, index, count)]
+        if self.options.offline:
+            absent = self.engine.missing(queries)
+            if absent:
+                raise ConfigError(
+                    f"--valspec-offline: {len(absent)} of {len(queries)} queries for model "
+                    f"{self.spec.name!r} have no stored answer in {describe_store(self.store)}"
+                )
+        bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
+        try:
+            stats = self.engine.run(queries, progress=progress or bar)
+        finally:
+            if bar is not None:
+                bar.close()
         self._prepared.update(c.id for c in todo)
         self.stats = stats if self.stats is None else _add(self.stats, stats)
         return stats
 
+    def records_for(self, cases: Iterable[Case]) -> list[Record]:
+        """Every stored record the cases need, one per unique query (for responses.csv)."""
+        queries = self.engine.plan(need for case in cases for need in self._needs(case))
+        return self.engine.records(queries)
+
     def _queries(self, condition: Condition, items: Sequence[Item]) -> list[Query]:
         return self.engine.plan([(condition, items)])
 
+    def _by_value(self, condition: Condition) -> dict[Value, list[Query]]:
+        """A condition's queries by value, planned once per run (tests never re-plan)."""
+        planned = self._plans.get(condition.id)
+        if planned is None:
+            planned = {
+                value: self.engine.queries_for(condition, items)
+                for value, items in self.items_by_value.items()
+            }
+            self._plans[condition.id] = planned
+        return planned
+
+    def _planned(self, case: Case) -> dict[Value, list[Query]]:
+        neutral = self._by_value(NEUTRAL_CONDITION)
+        if isinstance(case, ValueCase):
+            return {case.value: neutral.get(case.value, [])}
+        return neutral | {v: neutral[v] + qs for v, qs in self._by_value(case.condition).items()}
+
     def _records_by_value(self, condition: Condition) -> dict[Value, list[Any]]:
-        return {
-            value: self.engine.records(self._queries(condition, items))
-            for value, items in self.items_by_value.items()
+        if condition == NEUTRAL_CONDITION and self._neutral_records is not None:
+            return dict(self._neutral_records)
+        records = {
+            value: self.engine.records(queries)
+            for value, queries in self._by_value(condition).items()
         }
+        if condition == NEUTRAL_CONDITION:  # shared by every persona case: load it once
+            self._neutral_records = records
+        return records
 
     def value_result(self, value: Value) -> ValueResult:
         """The neutral score of one value (prepares its case if needed)."""
         case = ValueCase(value)
         self.prepare([case])
-        items = self.items_by_value.get(value, [])
-        return score_value(value, self.engine.records(self._queries(NEUTRAL_CONDITION, items)))
+        queries = self._by_value(NEUTRAL_CONDITION).get(value, [])
+        return score_value(value, self.engine.records(queries))
 
     def persona_result(self, case: PersonaCase) -> PersonaResult:
         """The alignment of one persona case against the neutral profile."""
@@ -257,9 +356,12 @@ class Run:
         }
 
     def close(self) -> None:
-        """Release the model if it was loaded."""
+        """Release the model if it was loaded, and the response cache if it was opened."""
         if "adapter" in self.__dict__:
             close_adapter(self.adapter)
+        close_store = getattr(self.__dict__.get("store"), "close", None)
+        if callable(close_store):
+            close_store()
 
 
 def _add(a: RunStats, b: RunStats) -> RunStats:
@@ -269,6 +371,7 @@ def _add(a: RunStats, b: RunStats) -> RunStats:
         sent=a.sent + b.sent,
         errors=a.errors + b.errors,
         seconds=a.seconds + b.seconds,
+        by_peers=a.by_peers + b.by_peers,
     )
 
 

@@ -12,8 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from valspec.engine import Record
+from valspec.persona_metrics import PersonaMetrics, persona_metrics, verdicts_by_value
 from valspec.personas import Persona
-from valspec.stats import normal_interval, paired_mean_difference, wilson_interval
+from valspec.stats import (
+    mean_interval,
+    normal_interval,
+    paired_mean_difference,
+    wilson_interval,
+)
 from valspec.values import CIRCLE_ORDER, Value
 
 
@@ -59,6 +65,12 @@ class ValueResult:
     mean_p_yes: float | None  # percent, when the model reports P(yes)
     items: Mapping[str, str] = field(default_factory=dict)  # item id -> verdict
     errors: Mapping[str, str] = field(default_factory=dict)  # item id -> why its query failed
+    # How the gate scores this value: "p_yes" (mean P(yes)), "sampled" (K samples per item:
+    # mean of per-item yes shares, SE clustered by item) or "binary" (share of yes verdicts).
+    mode: str = "binary"
+    item_scores: Mapping[str, float] = field(default_factory=dict)  # item id -> outcome in [0, 1]
+    mode_score: float = math.nan  # percent, in ``mode``
+    mode_ci: tuple[float, float] = (math.nan, math.nan)  # percent, 95 %
 
     @property
     def n(self) -> int:
@@ -74,6 +86,12 @@ def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
     p_values = [r.response.p_yes for r in records if r.response.p_yes is not None]
     mean_p = 100.0 * sum(p_values) / len(p_values) if p_values else None
     items = {r.item_id: r.verdict for r in records if r.sample_index == 0}
+    mode, item_scores = item_outcomes(records)
+    if mode == "binary":
+        mode_score, mode_ci = score, (100.0 * low, 100.0 * high)
+    else:
+        mean, _, (m_low, m_high) = mean_interval(list(item_scores.values()))
+        mode_score, mode_ci = 100.0 * mean, (100.0 * m_low, 100.0 * m_high)
     return ValueResult(
         value=value,
         tally=counts,
@@ -82,7 +100,34 @@ def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
         mean_p_yes=mean_p,
         items=dict(sorted(items.items())),
         errors={r.item_id: r.response.error for r in records if r.response.error},
+        mode=mode,
+        item_scores=item_scores,
+        mode_score=mode_score,
+        mode_ci=mode_ci,
     )
+
+
+def item_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
+    """Per-item outcomes in [0, 1] and their mode: mean P(yes) when the model reports it,
+    else the share of yes over an item's samples (``sampled``), else its 1/0 verdict."""
+    by_item: dict[str, list[Record]] = {}
+    for r in records:
+        if not r.response.error:
+            by_item.setdefault(r.item_id, []).append(r)
+    if any(r.response.p_yes is not None for rs in by_item.values() for r in rs):
+        out = {}
+        for item, rs in by_item.items():
+            ps = [r.response.p_yes for r in rs if r.response.p_yes is not None]
+            if ps:
+                out[item] = sum(ps) / len(ps)
+        return "p_yes", dict(sorted(out.items()))
+    sampled = any(r.sample_index > 0 for rs in by_item.values() for r in rs)
+    shares = {}
+    for item, rs in by_item.items():
+        decided = [r.verdict == "yes" for r in rs if r.verdict in ("yes", "no")]
+        if decided:
+            shares[item] = sum(decided) / len(decided)
+    return ("sampled" if sampled else "binary"), dict(sorted(shares.items()))
 
 
 @dataclass(frozen=True)
@@ -104,6 +149,7 @@ class PersonaResult:
     target_delta: float
     tally: Tally
     isq_disagreement: float | None = None
+    metrics: PersonaMetrics | None = None  # target rank, circumplex, opposite drop (intervals)
 
 
 def score_persona(
@@ -147,6 +193,9 @@ def score_persona(
         target_delta=_mean(deltas[v] for v in targets) if targets else math.nan,
         tally=tally(all_records),
         isq_disagreement=(sum(disagreements) / len(disagreements)) if disagreements else None,
+        metrics=persona_metrics(
+            persona.raises, verdicts_by_value(neutral), verdicts_by_value(playing)
+        ),
     )
 
 

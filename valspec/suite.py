@@ -5,8 +5,9 @@ Import them into a test module to use the suite in any repository::
     # tests/values/test_value_suite.py
     from valspec.suite import test_persona_alignment, test_value_preference
 
-Each value becomes ``test_value_preference[<value>]`` and each persona x strategy
-``test_persona_alignment[<persona>-<strategy>]`` (parametrized by the plugin).
+Each value becomes ``test_value_preference[<value>]``, each persona x strategy
+``test_persona_alignment[<persona>-<strategy>]`` and each strategy
+``test_persona_circumplex[<strategy>]`` (parametrized by the plugin).
 """
 
 from __future__ import annotations
@@ -22,12 +23,22 @@ from valspec.drift import Comparison, persona_payload, value_payload
 from valspec.run import PersonaCase, Run, ValueCase
 from valspec.scoring import Tally
 from valspec.snapshot import BaselineCheck
+from valspec.strategy_cases import (
+    StrategyCase,
+    circumplex_failure,
+    persona_metric_row,
+    strategy_outcome,
+    strategy_row,
+)
+from valspec.value_gate import ValspecWarning, ValueGate
 
 Recorder = Callable[[dict[str, Any]], None]
-
-
-class ValspecWarning(UserWarning):
-    """Something a reviewer should see that does not fail the case (e.g. a partial check)."""
+__all__ = [
+    "ValspecWarning",
+    "test_persona_alignment",
+    "test_persona_circumplex",
+    "test_value_preference",
+]
 
 
 def _threshold_failures(
@@ -83,13 +94,33 @@ def test_value_preference(
     valspec_run: Run,
     valspec_baseline: BaselineCheck,
     valspec_record: Recorder,
+    valspec_value_gate: ValueGate,
 ) -> None:
-    """A value's yes-rate stays within tolerance of its baseline; answers stay parseable."""
+    """A value's score does not drift beyond tolerance, significantly (Holm across values)."""
     run, case = valspec_run, valspec_value
     result = run.value_result(case.value)
     payload = value_payload(result, run.identity(case))
     comparison = valspec_baseline.compare(payload)
-    problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    verdict = valspec_value_gate.verdict(case.value)
+    gate: dict[str, Any] = {"mode": result.mode, "score": payload["score"]}
+    gate["yes_rate"] = payload["yes_rate"]
+    gate["ci"] = payload["score_ci95"]
+    if verdict is None or comparison.status not in ("pass", "drift"):
+        problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    else:  # the family's verdict, not the tolerance-only comparison, decides
+        failure = None if valspec_baseline.update else valspec_value_gate.failure(case.value)
+        problems = [failure] if failure else []
+        if not valspec_baseline.update:
+            valspec_value_gate.warn_if_inconclusive(case.value)
+        gate |= {
+            "baseline": round(verdict.baseline, 1),
+            "delta": round(verdict.delta, 1),
+            "delta_ci": [round(verdict.ci[0], 1), round(verdict.ci[1], 1)],
+            "p_adjusted": verdict.p_adjusted,
+            "test": verdict.test,
+            "status": verdict.status,
+            "n_needed": verdict.n_needed,
+        }
     problems += _threshold_failures(run, case.id, result.tally, result.errors)
     valspec_record(
         _row(
@@ -104,7 +135,10 @@ def test_value_preference(
             errors=payload["rates_percent"]["error"],
             mean_p_yes=payload["mean_p_yes"],
             status_detail="; ".join(comparison.notes),
+            refusals=payload["rates_percent"]["refusal"],
+            identity=payload["identity"],
         )
+        | gate
         | _status(comparison, problems)
     )
     _finish(problems)
@@ -124,7 +158,7 @@ def test_persona_alignment(
     problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
     problems += _threshold_failures(run, case.id, result.tally, errors)
-    threshold = run.settings.persona_min_shift
+    threshold = case.persona.min_shift or run.settings.persona_min_shift
     # On centred scores: the targets must rise relative to the other values (a model near
     # its ceiling on the targets can still show this through the others falling).
     if math.isnan(result.shift) or result.shift < threshold:
@@ -149,7 +183,25 @@ def test_persona_alignment(
             target_delta=payload["target_delta"],
             n=result.tally.decided,
             deltas=payload["deltas"],
+            persona=payload["persona"],
+            strategy=payload["strategy"],
+            raises=payload["raises"],
+            unparsable=payload["rates_percent"]["unparsable"],
+            errors=payload["rates_percent"]["error"],
+            identity=payload["identity"],
         )
+        | persona_metric_row(payload)
         | _status(comparison, problems)
     )
     _finish(problems)
+
+
+def test_persona_circumplex(
+    valspec_strategy: StrategyCase, valspec_run: Run, valspec_record: Recorder
+) -> None:
+    """Across personas, a strategy's changes fall off with distance on Schwartz's circle."""
+    outcome = strategy_outcome(valspec_run, valspec_strategy)
+    problem = circumplex_failure(outcome, valspec_run.settings.circumplex_min)
+    row = strategy_row(outcome) | {"model": valspec_run.describe_model()}
+    valspec_record(row | {"status": "fail" if problem else "pass"})
+    _finish([problem] if problem else [])

@@ -21,7 +21,7 @@ def _records(
     for n, verdict in enumerate(verdicts):
         error = "boom" if verdict == "error" else None
         parsed = ParsedAnswer(Verdict.UNPARSABLE if error else Verdict(verdict))
-        response = Response(text="" if error else verdict, error=error, p_yes=0.5)
+        response = Response(text="" if error else verdict, error=error)
         out.append(Record(f"{condition}{n}", f"{prefix}{n}", condition, 0, response, parsed))
     return out
 

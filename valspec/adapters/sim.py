@@ -30,12 +30,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
+import numpy as np
+from scipy.optimize import brentq
+
 from valspec.adapters.base import AnswerFormat, Capabilities, Labels, Request, Response
 from valspec.adapters.registry import ModelSpec
 from valspec.errors import ConfigError, UnknownNameError
 from valspec.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
 
-SIM_VERSION = "1"
+SIM_VERSION = "2"  # 2: logit offsets calibrated so that mean P(yes) equals the profile
 ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal
 REFUSAL_RATE = 0.01
 UNPARSABLE_RATE = 0.01
@@ -122,6 +125,27 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+_HERMITE_NODES, _HERMITE_WEIGHTS = np.polynomial.hermite_e.hermegauss(61)
+_HERMITE_WEIGHTS = _HERMITE_WEIGHTS / _HERMITE_WEIGHTS.sum()
+
+
+def expected_p_yes(offset: float, item_sd: float = ITEM_EFFECT_SD) -> float:
+    """E[sigmoid(offset + item_sd * Z)] over standard normal Z (Gauss-Hermite quadrature)."""
+    x = offset + item_sd * _HERMITE_NODES
+    return float(np.sum(_HERMITE_WEIGHTS / (1.0 + np.exp(-x))))
+
+
+def calibrated_logit(rate: float, item_sd: float = ITEM_EFFECT_SD) -> float:
+    """The logit offset whose mean P(yes) over the item-effect distribution equals ``rate``.
+
+    Without it the item effect pulls every value's mean P(yes) toward 50 (a sigmoid of a
+    spread logit averages closer to one half), shrinking the profile's spread.
+    """
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"a sim rate must lie strictly between 0 and 1, got {rate}")
+    return float(brentq(lambda c: expected_p_yes(c, item_sd) - rate, -30.0, 30.0, xtol=1e-12))
+
+
 class SimAdapter:
     """The simulated VLM (see the module docstring). Always named as a simulation."""
 
@@ -133,7 +157,7 @@ class SimAdapter:
     def __init__(self, profile: SimProfile, *, seed: int = 0) -> None:
         self.profile = profile
         self.seed = seed
-        self._logits = {v: _logit(profile.rates[v] / 100.0) for v in CIRCLE_ORDER}
+        self._logits = {v: calibrated_logit(profile.rates[v] / 100.0) for v in CIRCLE_ORDER}
 
     def describe(self) -> str:
         """A header line that makes plain this is a simulation."""

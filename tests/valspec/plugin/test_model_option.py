@@ -39,8 +39,9 @@ def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
         result.stdout.fnmatch_lines(
             [
                 f"{value} drifted beyond tolerance:",
-                "  baseline * % yes (n=*)  ->  now * % yes (n=*), 95 % CI [[]*, *[]]",
-                "  difference * points; tolerance ±5 points",
+                "  baseline * % mean P(yes)  ->  now * % mean P(yes), paired on n=10",
+                "  difference * points, 95 % CI of Δ [[]*, *[]], Holm-adjusted p * (paired-t);"
+                " tolerance ±5 points",
             ]
         )
 
