@@ -7,8 +7,13 @@ a share of the ideal, plus the client's CPU time per request, side by side:
 
 * ``adapter, 1 call``: ``OpenAIAdapter.answer`` with all requests in one call (official
   client, aiohttp transport, raw ``post``): the transport's throughput;
-* ``adapter, engine batches``: the same in calls of ``capabilities.max_batch`` (256), as the
-  engine drives it; each call ends by waiting for its slowest request (a batch-end drain);
+* ``adapter, engine batches``: the same in calls of ``capabilities.max_batch`` (256), one
+  after the other, as the engine drove it before it pipelined; each call ends by waiting
+  for its slowest request (a batch-end drain);
+* ``adapter through the engine``: ``Engine.run`` over image items made of the same frames
+  (each item decoded from its JPEG file once, then asked ``requests / frames`` times as
+  samples): the engine keeps up to 3 batches of max(concurrency, 64) in flight, decoding
+  the next while earlier ones are answered, and stores each batch in memory;
 * ``adapter, httpx``: one call, with the SDK's default httpx2 transport;
 * ``SDK create, default``: ``AsyncOpenAI().chat.completions.create`` as most code calls it;
 * ``SDK create, aiohttp``: the same with ``DefaultAioHttpClient``;
@@ -27,11 +32,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +49,11 @@ from valspec.adapters._images import jpeg_data_url
 from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, TextPart
 from valspec.adapters.openai_api import create
 from valspec.adapters.registry import ModelSpec
+from valspec.dataset import Item
+from valspec.engine import NEUTRAL_CONDITION, Engine
+from valspec.media import FrameSpec
 from valspec.testing.servers import ServerProcess
+from valspec.values import Value
 
 PROMPT = "Here is a short video. Would you like it and keep watching? Answer Yes or No first."
 
@@ -96,6 +108,44 @@ def run_adapter(
                 r.error is not None for r in adapter.answer(requests[offset : offset + step])
             )
         report_run(len(requests), time.perf_counter() - started, time.process_time() - cpu, failed)
+    finally:
+        adapter.close()
+
+
+def make_items(frames: list[Image.Image], folder: Path) -> list[Item]:
+    """One screenshot item per frame, saved as a JPEG file the engine decodes."""
+    items = []
+    for i, frame in enumerate(frames):
+        path = folder / f"frame-{i:02d}.jpg"
+        frame.save(path, quality=90)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        items.append(Item(f"item-{i:02d}", path.name, path, "image", "tiktok", Value.POWER, digest))
+    return items
+
+
+def run_engine(
+    base_url: str, items: list[Item], requests: list[Request], n: int, concurrency: int
+) -> None:
+    """``Engine.run`` over ``items``, each asked ``n / len(items)`` times (as samples)."""
+    options = {"base_url": base_url, "concurrency": concurrency, "transport": "aiohttp"}
+    adapter = create(ModelSpec(name="bench", adapter="openai", model="bench", options=options))
+    try:
+        adapter.answer(requests[:concurrency])  # warm up: connections, probe
+        longest = 0
+        for item in items:
+            with Image.open(item.path) as image:
+                longest = max(longest, *image.size)
+        engine = Engine(
+            adapter,
+            fingerprint=adapter.fingerprint(),
+            frame_spec=FrameSpec(frames=1, longest_side=longest),
+            samples=-(-n // len(items)),
+        )
+        queries = engine.plan([(NEUTRAL_CONDITION, items)])
+        started, cpu = time.perf_counter(), time.process_time()
+        stats = engine.run(queries)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        report_run(stats.sent, wall, cpu, stats.errors)
     finally:
         adapter.close()
 
@@ -202,6 +252,8 @@ def main() -> None:
     frames_b64 = [url.decode().split(",", 1)[1] for url in urls]
     jpeg_kb = statistics.mean(len(base64.b64decode(b)) for b in frames_b64) / 1024
     requests = make_requests(frames, args.requests)
+    folder = tempfile.TemporaryDirectory(prefix="valspec-bench-")
+    items = make_items(frames, Path(folder.name))
     ideal = args.concurrency / args.latency
 
     print(
@@ -216,6 +268,9 @@ def main() -> None:
         ),
         "adapter, engine batches": lambda base: run_adapter(
             base, requests, args.concurrency, "aiohttp"
+        ),
+        "adapter through the engine": lambda base: run_engine(
+            base, items, requests, args.requests, args.concurrency
         ),
         "adapter, httpx": lambda base: run_adapter(
             base, requests, args.concurrency, "httpx", max_batch=len(requests)
@@ -237,16 +292,17 @@ def main() -> None:
             for name, run in variants.items():
                 run(server.base_url)
                 results[name].append(_RUNS.pop())
+    folder.cleanup()
     print(f"load after: {os.getloadavg()[0]:.2f}")
     print(
-        f"{'client':24} {'best req/s':>10} {'of ideal':>9} {'median':>7} {'CPU ms/req':>11} failed"
+        f"{'client':28} {'best req/s':>10} {'of ideal':>9} {'median':>7} {'CPU ms/req':>11} failed"
     )
     for name, runs in results.items():
         rates = [rate for rate, _, _ in runs]
         cpu = min(cpu for _, cpu, _ in runs)
         failed = sum(f for _, _, f in runs)
         print(
-            f"{name:24} {max(rates):10.1f} {max(rates) / ideal:9.2f} "
+            f"{name:28} {max(rates):10.1f} {max(rates) / ideal:9.2f} "
             f"{statistics.median(rates) / ideal:7.2f} {cpu:11.2f} {failed:6d}"
         )
 

@@ -22,6 +22,7 @@ from PIL.Image import Image
 
 from valspec.adapters.base import Adapter, Labels, Request, Response, Sampling
 from valspec.dataset import Item
+from valspec.engine_pipeline import Flight, Tally
 from valspec.errors import MediaError
 from valspec.media import FrameSpec, load_frames
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
@@ -36,17 +37,21 @@ class Condition:
     strategy: str = NEUTRAL
     persona: Persona | None = None
     keying: str = "like"
+    order: int = 0  # answer-order wording (prompts.ANSWER_ORDERS); chosen per item by run.py
 
     @property
     def id(self) -> str:
-        """``neutral`` or ``<persona>/<strategy>`` (plus ``~dislike`` when reverse-keyed)."""
+        """``neutral`` or ``<persona>/<strategy>`` (plus ``~dislike`` when reverse-keyed).
+
+        The answer order is not part of the id: it is a per-item wording of one question (the
+        rendered text, hence the key, still differs)."""
         base = NEUTRAL if self.persona is None else f"{self.persona.id}/{self.strategy}"
         return base if self.keying == "like" else f"{base}~{self.keying}"
 
     @property
     def template(self) -> PromptTemplate:
-        """The prompt template this condition renders."""
-        return template_for(self.strategy)
+        """The prompt template this condition renders: its keying's question, in its order."""
+        return template_for(self.strategy, self.keying).with_order(self.order)
 
 
 NEUTRAL_CONDITION = Condition()
@@ -77,7 +82,8 @@ class Record:
     @property
     def verdict(self) -> str:
         """yes / no / refusal / unparsable, or ``error`` when the query failed."""
-        return "error" if self.response.error else self.parsed.verdict.value
+        # str() of a StrEnum is its value, without the slow Enum.value descriptor (hot path)
+        return "error" if self.response.error else str(self.parsed.verdict)
 
 
 class ResultStore(Protocol):
@@ -158,6 +164,8 @@ class RunStats:
 ProgressFn = Callable[[int, int], None]  # (done, total)
 KEY_SCHEME = "valspec-key-2"  # bump when the key's canonical record changes shape
 POLL_S = (0.02, 0.5)  # first and longest wait between looks at queries a peer answers
+PIPELINE_DEPTH = 3  # batches in flight at once for adapters with concurrency > 1
+PIPELINE_BATCH = 64  # pipelined batch size: max(concurrency, this), at most max_batch
 
 
 class Engine:
@@ -281,65 +289,97 @@ class Engine:
         """Answer the queries the store does not hold, storing each batch as it returns.
 
         With a store that claims keys, a batch is sent only for the keys this worker claimed;
-        keys a live peer holds are waited for, and taken over if that peer dies.
+        keys a live peer holds are waited for, and taken over if that peer dies. An adapter
+        with ``capabilities.concurrency > 1`` gets up to ``PIPELINE_DEPTH`` smaller batches at
+        once, the next one decoded while earlier ones are answered (valspec.engine_pipeline).
         """
         start = time.perf_counter()
         missing = self.missing(queries)
         claim: Callable[[Sequence[str]], ClaimOutcome] | None = getattr(self.store, "claim", None)
-        batch_size = max(1, self.adapter.capabilities.max_batch)
-        sent = errors = by_peers = done = 0
+        capabilities = self.adapter.capabilities
+        batch_size = max(1, capabilities.max_batch)
+        tally = Tally(len(missing), progress)
+        flight: Flight | None = None
+        if capabilities.concurrency > 1:
+            batch_size = min(batch_size, max(capabilities.concurrency, PIPELINE_BATCH))
+            flight = Flight(
+                prepare=self._prepare,
+                answer=self._answer,
+                finish=self._finish,
+                release=getattr(self.store, "release", None),
+                tally=tally,
+                depth=PIPELINE_DEPTH,
+            )
         pending = missing
         pause = POLL_S[0]
-        while pending:
-            held: list[Query] = []
-            for offset in range(0, len(pending), batch_size):
-                batch = pending[offset : offset + batch_size]
-                if claim is not None:
-                    outcome = claim([q.key for q in batch])
-                    mine, peers = set(outcome.mine), set(outcome.held)
-                    by_peers += len(outcome.answered)
-                    held.extend(q for q in batch if q.key in peers)
-                    batch = [q for q in batch if q.key in mine]
-                    done += len(outcome.answered)
-                if batch:
-                    errors += self._send(batch)
-                    sent += len(batch)
-                    done += len(batch)
-                if progress is not None:
-                    progress(done, len(missing))
-            if held:  # wait for peers, then look again (their answers, or claims they dropped)
-                time.sleep(pause)
-                pause = min(POLL_S[1], pause * 2)
-            pending = held
+        try:
+            while pending:
+                held: list[Query] = []
+                for offset in range(0, len(pending), batch_size):
+                    batch = pending[offset : offset + batch_size]
+                    if claim is not None:
+                        outcome = claim([q.key for q in batch])
+                        mine, peers = set(outcome.mine), set(outcome.held)
+                        tally.by_peers += len(outcome.answered)
+                        tally.done += len(outcome.answered)
+                        held.extend(q for q in batch if q.key in peers)
+                        batch = [q for q in batch if q.key in mine]
+                    if batch and flight is not None:
+                        flight.send(batch)
+                    elif batch:
+                        tally.answered(len(batch), self._send(batch))
+                    tally.report()
+                if flight is not None:
+                    flight.drain()
+                if held:  # wait for peers, then look again (their answers, or dropped claims)
+                    time.sleep(pause)
+                    pause = min(POLL_S[1], pause * 2)
+                pending = held
+        finally:
+            if flight is not None:
+                flight.close()
         return RunStats(
             planned=len(queries),
             cached=len(queries) - len(missing),
-            sent=sent,
-            errors=errors,
+            sent=tally.sent,
+            errors=tally.errors,
             seconds=time.perf_counter() - start,
-            by_peers=by_peers,
+            by_peers=tally.by_peers,
         )
 
     def _send(self, batch: Sequence[Query]) -> int:
         """Answer one batch (decoding each item's media once) and store it; returns errors."""
+        failed, requests = self._prepare(batch)
+        return self._finish(batch, failed, requests, self._answer(requests) if requests else [])
+
+    def _prepare(self, batch: Sequence[Query]) -> tuple[list[Record], list[Request]]:
+        """A batch's requests, plus records for queries whose media cannot be read."""
         requests: list[Request] = []
-        records: list[Record] = []
+        failed: list[Record] = []
         for query in batch:
             cached = self._frames_cache
             if cached is None or cached[0] != query.item.id:
                 cached = self._frames_cache = (query.item.id, self._frames(query.item))
             frames = cached[1]
             if isinstance(frames, MediaError):
-                records.append(self._record(query, Response.failed(f"media: {frames}")))
+                failed.append(self._record(query, Response.failed(f"media: {frames}")))
                 continue
             requests.append(self._request(query, frames))
-        if requests:
-            responses = self._answer(requests)
-            by_key = {q.key: q for q in batch}
-            records.extend(
-                self._record(by_key[req.key], resp)
-                for req, resp in zip(requests, responses, strict=True)
-            )
+        return failed, requests
+
+    def _finish(
+        self,
+        batch: Sequence[Query],
+        failed: list[Record],
+        requests: Sequence[Request],
+        responses: Sequence[Response],
+    ) -> int:
+        """Store a batch's records (one ``put_many``); returns how many failed."""
+        by_key = {q.key: q for q in batch}
+        records = failed + [
+            self._record(by_key[req.key], resp)
+            for req, resp in zip(requests, responses, strict=True)
+        ]
         self.store.put_many(records)
         return sum(1 for r in records if r.response.error)
 
