@@ -32,7 +32,7 @@ def a_a(mode: str, n: int, runs: int, samples: int = 1) -> float:
 
 
 def detection(mode: str, n: int, runs: int, shift: float, samples: int = 1) -> tuple[float, float]:
-    """(share significant after Holm, share failing the gate: significant and |Δ| >= 5)."""
+    """(share significant after Holm, share failing the gate: significant and CI reaches 5)."""
     rng = np.random.default_rng(2)
     significant = failed = 0
     for draw in range(runs):

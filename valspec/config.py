@@ -20,6 +20,7 @@ DEFAULT_MAX_UNPARSABLE_RATE = 0.05
 DEFAULT_MAX_ERROR_RATE = 0.05
 DEFAULT_PERSONA_MIN_SHIFT = 10.0  # points
 DEFAULT_CIRCUMPLEX_MIN = 0.5  # Spearman; see docs/personas.md for how both were chosen
+DEFAULT_ALPHA = 0.05  # the drift gate's significance level (Holm across values)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Settings:
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE
     persona_min_shift: float = DEFAULT_PERSONA_MIN_SHIFT
     circumplex_min: float = DEFAULT_CIRCUMPLEX_MIN
+    alpha: float = DEFAULT_ALPHA
     frames: int = 4
     longest_side: int = 512
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -57,6 +59,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "max_error_rate": (int, float),
     "persona_min_shift": (int, float),
     "circumplex_min": (int, float),
+    "alpha": (int, float),
     "frames": int,
     "longest_side": int,
     "models": dict,
@@ -100,6 +103,8 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
         raise _fail(
             source, "circumplex_min", f"must be between -1 and 1, got {table['circumplex_min']!r}"
         )
+    if "alpha" in table and not 0 < table["alpha"] < 1:
+        raise _fail(source, "alpha", f"must be between 0 and 1 (exclusive), got {table['alpha']!r}")
     for key in ("frames", "longest_side"):
         if key in table and table[key] < 1:
             raise _fail(source, key, f"must be at least 1, got {table[key]!r}")
@@ -119,6 +124,7 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
         max_error_rate=float(table.get("max_error_rate", DEFAULT_MAX_ERROR_RATE)),
         persona_min_shift=float(table.get("persona_min_shift", DEFAULT_PERSONA_MIN_SHIFT)),
         circumplex_min=float(table.get("circumplex_min", DEFAULT_CIRCUMPLEX_MIN)),
+        alpha=float(table.get("alpha", DEFAULT_ALPHA)),
         frames=int(table.get("frames", 4)),
         longest_side=int(table.get("longest_side", 512)),
         models=models,

@@ -1,7 +1,9 @@
 """The drift gate: a family of (name, current, baseline) comparisons in, per-case verdicts out.
 
-A case fails when its difference is at least its tolerance *and* its Holm-adjusted p-value
-across the family is below alpha. Comparisons are paired by item whenever the two runs share
+A case fails when its Holm-adjusted p-value across the family is below alpha *and* the 95 %
+interval of its difference reaches the tolerance (a drift of at least the tolerance is
+plausible), so a real move of the tolerance is caught with the test's power while a trivial
+but significant change passes. Comparisons are paired by item whenever the two runs share
 items (paired t on per-item scores, McNemar for single yes/no verdicts, paired bootstrap on
 request); an independent (Welch) comparison is used only when they share fewer than two items.
 A case that could not have detected its tolerance with the wanted power is *inconclusive*, with
@@ -97,7 +99,7 @@ class GateVerdict:
 
     @property
     def failed(self) -> bool:
-        """Significant drift beyond tolerance, or equivalence asked for and not shown."""
+        """Significant drift whose interval reaches the tolerance, or equivalence not shown."""
         return self.status in ("drift", "not-equivalent")
 
     @property
@@ -203,16 +205,16 @@ def evaluate_family(
         delta = 100.0 * analysis.result.estimate
         tolerance = analysis.case.tolerance
         significant = not math.isnan(p_adj) and p_adj < options.alpha
+        low, high = analysis.result.ci
         status: Status
         if options.equivalence:
             status = "equivalent" if significant else "not-equivalent"
-        elif significant and abs(delta) >= tolerance:
+        elif significant and reaches_tolerance(delta, (100.0 * low, 100.0 * high), tolerance):
             status = "drift"
         elif power < options.power or math.isnan(p_adj):
             status = "inconclusive"
         else:
             status = "pass"
-        low, high = analysis.result.ci
         verdicts[analysis.case.name] = GateVerdict(
             name=analysis.case.name,
             status=status,
@@ -230,6 +232,19 @@ def evaluate_family(
             flips=analysis.flips,
         )
     return verdicts
+
+
+def reaches_tolerance(delta: float, ci: tuple[float, float], tolerance: float) -> bool:
+    """Whether the interval of Δ reaches ``tolerance`` on the side of the estimate (points).
+
+    The gate's second condition: a drift of at least the tolerance must be plausible. Using the
+    interval's far end rather than the point estimate keeps a true move *of* the tolerance from
+    passing half the time (docs/statistics.md, "The gate rule").
+    """
+    if math.isnan(delta):
+        return False
+    reach = ci[1] if delta >= 0 else -ci[0]
+    return not math.isnan(reach) and reach >= tolerance
 
 
 def inconclusive_message(verdict: GateVerdict, *, power: float = DEFAULT_POWER) -> str:

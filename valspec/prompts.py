@@ -6,12 +6,16 @@ prompt. ``tests/valspec/test_prompts.py`` pins the hashes so that edits are deli
 
 Layout: the media comes first in the user turn and the persona text after it, so serving
 engines with prefix caching (vLLM, SGLang) reuse the encoded image across personas.
+
+Acquiescence control: the neutral question has a reverse-keyed twin ("would you scroll past
+it?", keying ``dislike``), and the yes/no templates counterbalance the answer order ("Yes or
+No" / "No or Yes") per item by a hash of its id; one template's version covers both wordings.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from valspec.adapters.base import AnswerFormat, MediaPart, Message, TextPart
 from valspec.errors import UnknownNameError
@@ -25,6 +29,10 @@ PLATFORM_NAMES = {
 }
 
 NEUTRAL = "neutral"
+KEYINGS = ("like", "dislike")
+"""Question keying: "do you like it?" (yes = like) or the reverse "would you scroll past it?"."""
+ANSWER_ORDERS = ("Yes or No", "No or Yes")
+"""The two answer-order wordings a ``{answer_order}`` template alternates between, per item."""
 STRATEGIES = ("simple", "isq")
 """Persona prompting strategies: a plain persona prompt and the inductive scoring questionnaire."""
 
@@ -38,12 +46,27 @@ class PromptTemplate:
     system: str
     user: str  # may use {platform} and {persona}
     answer_format: AnswerFormat
+    order: int = 0  # which of ANSWER_ORDERS fills {answer_order} (not part of the version)
 
     @property
     def text_hash(self) -> str:
-        """First 12 hex digits of sha256 over the template's texts and answer format."""
-        blob = "\0".join([self.system, self.user, self.answer_format.value])
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        """First 12 hex digits of sha256 over the template's texts (every answer-order wording
+        included) and answer format."""
+        parts = [self.system, self.user, self.answer_format.value]
+        if self.counterbalanced:
+            parts += ANSWER_ORDERS
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+
+    @property
+    def counterbalanced(self) -> bool:
+        """Whether the question's answer-order wording alternates per item."""
+        return "{answer_order}" in self.user
+
+    def with_order(self, order: int) -> PromptTemplate:
+        """The same template (same version) worded with answer order ``order`` (0 or 1)."""
+        if order not in (0, 1):
+            raise ValueError(f"answer order must be 0 or 1, got {order!r}")
+        return self if order == self.order else replace(self, order=order)
 
     @property
     def version(self) -> str:
@@ -57,6 +80,7 @@ class PromptTemplate:
         text = self.user.format(
             platform=PLATFORM_NAMES.get(platform, PLATFORM_NAMES["unknown"]),
             persona=persona.prompt_text if persona else "",
+            answer_order=ANSWER_ORDERS[self.order],
         )
         return (
             Message("system", (TextPart(self.system),)),
@@ -69,13 +93,26 @@ _SCROLLING = (
     "video; its on-screen text and captions are part of the post."
 )
 
+_VIEWER = "You are a viewer with your own tastes, answering honestly about short videos."
+
 NEUTRAL_TEMPLATE = PromptTemplate(
     name=NEUTRAL,
-    revision=1,
-    system="You are a viewer with your own tastes, answering honestly about short videos.",
+    revision=2,
+    system=_VIEWER,
     user=(
         _SCROLLING + "\n\nDo you like this video, and would you keep watching it? "
-        "Answer Yes or No first, then explain why in one sentence."
+        "Answer {answer_order} first, then explain why in one sentence."
+    ),
+    answer_format=AnswerFormat.YES_NO,
+)
+
+NEUTRAL_DISLIKE_TEMPLATE = PromptTemplate(
+    name="neutral-dislike",
+    revision=1,
+    system=_VIEWER,
+    user=(
+        _SCROLLING + "\n\nWould you scroll past this video rather than keep watching it? "
+        "Answer {answer_order} first, then explain why in one sentence."
     ),
     answer_format=AnswerFormat.YES_NO,
 )
@@ -116,14 +153,33 @@ TEMPLATES: dict[str, PromptTemplate] = {
 }
 
 
-def template_for(strategy: str) -> PromptTemplate:
-    """The template for ``neutral`` or a persona strategy (``simple``, ``isq``)."""
+REVERSE_KEYED: dict[str, PromptTemplate] = {NEUTRAL: NEUTRAL_DISLIKE_TEMPLATE}
+"""The reverse-keyed ("dislike") twin of each template that has one."""
+
+
+def template_for(strategy: str, keying: str = "like") -> PromptTemplate:
+    """The template for ``neutral`` or a persona strategy (``simple``, ``isq``), like-keyed or
+    reverse-keyed (``dislike``: only the neutral question has a reverse-keyed twin)."""
     try:
-        return TEMPLATES[strategy]
+        template = TEMPLATES[strategy]
     except KeyError:
         raise UnknownNameError("prompt strategy", strategy, list(TEMPLATES)) from None
+    if keying == "like":
+        return template
+    if keying not in KEYINGS:
+        raise UnknownNameError("question keying", keying, list(KEYINGS))
+    if strategy not in REVERSE_KEYED:
+        raise ValueError(f"prompt {strategy!r} has no reverse-keyed ({keying}) question")
+    return REVERSE_KEYED[strategy]
+
+
+def answer_order_for(item_id: str) -> int:
+    """The answer-order wording (index into ANSWER_ORDERS) an item gets: a hash of its id, so
+    about half the items read "Yes or No" and half "No or Yes", the same in every run."""
+    return hashlib.sha256(item_id.encode()).digest()[0] & 1
 
 
 def prompt_versions() -> dict[str, str]:
     """Every template's current version string, for run headers and snapshots."""
-    return {name: t.version for name, t in TEMPLATES.items()}
+    versions = {name: t.version for name, t in TEMPLATES.items()}
+    return versions | {t.name: t.version for t in REVERSE_KEYED.values()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +65,58 @@ def mean_interval(
         return (mean, 0.0, (mean, mean))
     t = float(_st.t.ppf(0.5 + confidence / 2, df=x.size - 1))
     return (mean, se, (mean - t * se, mean + t * se))
+
+
+@dataclass(frozen=True)
+class KeyingScores:
+    """Like- and reverse-keyed answers combined, in points, with 95 % intervals.
+
+    ``balanced`` = ½[P(yes|like) + 1 − P(yes|dislike)] (acquiescence cancels out);
+    ``acquiescence`` = P(yes|like) + P(yes|dislike) − 1 (0 for a consistent answerer, > 0 for
+    one that says yes to both questions). Paired by item; ``se`` are standard errors in points.
+    """
+
+    balanced: float
+    balanced_ci: tuple[float, float]
+    balanced_se: float
+    acquiescence: float
+    acquiescence_ci: tuple[float, float]
+    acquiescence_se: float
+    n: int
+
+
+def keying_scores(like: Mapping[str, float], dislike: Mapping[str, float]) -> KeyingScores:
+    """Balanced score and acquiescence index over the items answered under both keyings
+    (per-item outcomes in [0, 1]: P(yes), a share of yes, or a 1/0 verdict)."""
+    common = sorted(set(like) & set(dislike))
+    a = np.array([like[i] for i in common], dtype=float)
+    b = np.array([dislike[i] for i in common], dtype=float)
+    bal, bal_se, (bal_lo, bal_hi) = mean_interval((0.5 * (a + 1.0 - b)).tolist())
+    acq, acq_se, (acq_lo, acq_hi) = mean_interval((a + b - 1.0).tolist())
+    return KeyingScores(
+        balanced=100.0 * bal,
+        balanced_ci=(100.0 * bal_lo, 100.0 * bal_hi),
+        balanced_se=100.0 * bal_se,
+        acquiescence=100.0 * acq,
+        acquiescence_ci=(100.0 * acq_lo, 100.0 * acq_hi),
+        acquiescence_se=100.0 * acq_se,
+        n=len(common),
+    )
+
+
+def pooled_strata(
+    estimates: Sequence[float], ses: Sequence[float], ns: Sequence[int]
+) -> tuple[float, tuple[float, float]]:
+    """An item-weighted mean over independent strata (e.g. values) with a normal 95 % interval
+    (SE = sqrt(Σ w² se²), w = n / N): how the per-value keying scores pool into an overall."""
+    n = np.asarray(ns, dtype=float)
+    est = np.asarray(estimates, dtype=float)
+    se = np.asarray(ses, dtype=float)
+    if n.sum() <= 0:
+        return (math.nan, (math.nan, math.nan))
+    w = n / n.sum()
+    mean = float(np.sum(w * est))
+    return (mean, normal_interval(mean, float(math.sqrt(np.sum((w * se) ** 2)))))
 
 
 # -- paired and independent tests ------------------------------------------------------------

@@ -123,6 +123,11 @@ class ValueGate:
             f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p "
             f"{_p(verdict.p_adjusted)} ({verdict.test}); tolerance ±{verdict.tolerance:g} points",
         ]
+        if drifted:
+            lines.append(
+                f"  fails: Holm-adjusted p < {self.options.alpha:g} and the 95 % CI of Δ reaches "
+                "the tolerance (a drift that large is plausible)"
+            )
         lines += [f"  {line}" for line in flips_lines(verdict, binary=mode == "binary")]
         lines += [f"  note: {n}" for n in self.members[value].comparison.notes]
         lines.append(f"  the run's values (alpha {self.options.alpha:g}, Holm across values):")

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valspec.gate import GateCase, GateOptions, evaluate_family, flips_lines, verdict_table
+from valspec.gate import (
+    GateCase,
+    GateOptions,
+    evaluate_family,
+    flips_lines,
+    reaches_tolerance,
+    verdict_table,
+)
 
 IDS = [f"i{n:02d}" for n in range(40)]
 
@@ -37,6 +44,26 @@ def test_holm_can_turn_a_lone_significant_value_into_a_pass() -> None:
     )["a"]
     assert alone.p_adjusted == pytest.approx(alone.p_value)
     assert family.p_adjusted >= alone.p_adjusted
+
+
+def test_the_rule_needs_significance_and_an_interval_that_reaches_the_tolerance() -> None:
+    base = [0.2 + 0.015 * n for n in range(40)]
+    trivial = [p + 0.01 + (0.002 if n % 2 else -0.002) for n, p in enumerate(base)]
+    small = evaluate_family([_case("a", trivial, base)])["a"]
+    assert small.p_adjusted < 1e-6 and small.ci[1] < 5.0 and small.status == "pass"
+    # Δ of 4.5 points (below the tolerance) but noisy: significant, and 5 points is plausible
+    noisy = [p + 0.045 + (0.03 if n % 2 else -0.03) for n, p in enumerate(base)]
+    near = evaluate_family([_case("b", noisy, base)])["b"]
+    assert near.delta < 5.0 <= near.ci[1] and near.p_adjusted < 0.05
+    assert near.status == "drift" and near.failed
+
+
+def test_reaches_tolerance_looks_on_the_side_of_the_estimate() -> None:
+    assert reaches_tolerance(3.0, (1.0, 5.0), 5.0)
+    assert not reaches_tolerance(3.0, (-6.0, 4.9), 5.0)
+    assert reaches_tolerance(-3.0, (-5.5, -0.5), 5.0)
+    assert not reaches_tolerance(-3.0, (-4.0, 6.0), 5.0)
+    assert not reaches_tolerance(math.nan, (math.nan, math.nan), 5.0)
 
 
 def test_binary_outcomes_use_exact_mcnemar_and_list_flips() -> None:

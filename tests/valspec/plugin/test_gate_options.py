@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject
@@ -40,3 +43,23 @@ def test_an_old_schema_baseline_is_stale_with_a_re_baseline_hint(suite: SuitePro
 def test_bad_alpha_is_a_usage_error(suite: SuiteProject) -> None:
     result = suite.make("sim").run("--model=sim", "--valspec-alpha=2", "-k", "power")
     result.stdout.fnmatch_lines(["*--valspec-alpha: alpha must be between 0 and 1*"])
+
+
+def test_alpha_comes_from_pyproject_and_the_option_overrides_it(suite: SuiteProject) -> None:
+    suite.make("sim", extra_config="alpha = 0.01\n")
+    args = ("--model=sim:drifted", "--valspec-baseline=sim", "-k", "preference and power")
+    suite.run(*args).stdout.fnmatch_lines(["*the run's values (alpha 0.01, Holm across values):"])
+    overridden = suite.run(*args, "--valspec-alpha=0.02")
+    overridden.stdout.fnmatch_lines(["*the run's values (alpha 0.02, Holm across values):"])
+
+
+def test_alpha_outside_0_1_in_pyproject_names_the_key(tmp_path: Path) -> None:
+    from valspec.config import load_settings
+    from valspec.errors import ConfigError
+
+    for bad in ("0", "1", "1.5", "-0.1"):
+        (tmp_path / "pyproject.toml").write_text(f"[tool.valspec]\nalpha = {bad}\n")
+        with pytest.raises(ConfigError, match=r"\[tool.valspec\] alpha: must be between 0 and 1"):
+            load_settings(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.valspec]\nalpha = 0.1\n")
+    assert load_settings(tmp_path).alpha == 0.1
