@@ -17,8 +17,9 @@ from valspec.scoring import PersonaResult, Tally, ValueResult
 
 VALUE_SCHEMA = "valspec/value-preference@2"
 """@2 added the scoring mode and per-item outcomes (rounded P(yes) or yes shares)."""
-PERSONA_SCHEMA = "valspec/persona-alignment@2"
-"""@2 added target rank, circumplex consistency and opposite drop, each with an interval."""
+PERSONA_SCHEMA = "valspec/persona-alignment@3"
+"""@2 added target rank, circumplex consistency and opposite drop, each with an interval;
+@3 per-item changes (``item_deltas``, in ``item_mode``) for the paired persona gate."""
 STALE_FIELDS = {
     "prompt": "the prompt template",
     "dataset": "the dataset",
@@ -69,6 +70,24 @@ def value_payload(result: ValueResult, identity: Mapping[str, Any]) -> Payload:
         "item_scores": {k: round(v, 3) for k, v in result.item_scores.items()}
         if result.mode != "binary"
         else {},
+    } | _keying_payload(result)
+
+
+def _keying_payload(result: ValueResult) -> Payload:
+    """Balanced score and acquiescence index (only with --valspec-keying balanced)."""
+    k = result.keying
+    if k is None:
+        return {}
+    return {
+        "keying": {
+            "balanced": _r(k.balanced),
+            "balanced_ci95": [_r(k.balanced_ci[0]), _r(k.balanced_ci[1])],
+            "balanced_se": _r(k.balanced_se, 2),
+            "acquiescence": _r(k.acquiescence),
+            "acquiescence_ci95": [_r(k.acquiescence_ci[0]), _r(k.acquiescence_ci[1])],
+            "acquiescence_se": _r(k.acquiescence_se, 2),
+            "n": k.n,
+        }
     }
 
 
@@ -95,6 +114,11 @@ def persona_payload(result: PersonaResult, identity: Mapping[str, Any]) -> Paylo
         ),
         "identity": dict(identity),
         "item_count": result.tally.total,
+        "item_mode": result.item_mode,
+        "item_deltas": {
+            v.value: {i: round(d, 3) + 0.0 for i, d in items.items()}
+            for v, items in result.item_deltas.items()
+        },
     }
 
 

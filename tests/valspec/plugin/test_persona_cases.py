@@ -101,6 +101,53 @@ def test_an_older_persona_baseline_is_stale_not_compared(suite: SuiteProject) ->
     result.stdout.fnmatch_lines(["*baseline is stale*format is valspec/persona-alignment@1*"])
 
 
+def test_persona_gate_fails_a_moved_shift_paired_by_item_with_holm_table(
+    suite: SuiteProject,
+) -> None:
+    suite.make("sim")
+    path = suite.root / "snapshots" / "sim" / "test_persona_alignment[family-oriented-isq].json"
+    old = json.loads(path.read_text(encoding="utf-8"))
+    for value in old["raises"]:  # the baseline's persona did not move its targets at all
+        old["item_deltas"][value] = dict.fromkeys(old["item_deltas"][value], 0.0)
+    path.write_text(json.dumps(old), encoding="utf-8")
+    result = suite.run("--model=sim", "--valspec-personas=family-oriented", "-k", "persona")
+    assert suite.failed(result) == {"family-oriented-isq"}
+    result.stdout.fnmatch_lines(
+        [
+            "family-oriented/isq: alignment shift drifted beyond tolerance:",
+            "*(paired on * items); Δ +* points*adjusted p*(paired-t)*",
+            "*the run's persona cases (alpha 0.05, Holm across them):",
+            "*family-oriented-simple * pass",
+        ]
+    )
+
+
+def test_limited_run_is_gated_on_the_common_items_not_partial(suite: SuiteProject) -> None:
+    suite.make("sim")
+    args = ("--model=sim", "--valspec-personas=family-oriented", "--valspec-limit=4", "-rw")
+    result = suite.run(*args, "-k", "persona_alignment and isq")
+    assert "not compared" not in result.stdout.str()
+    result.assert_outcomes(passed=1)
+    # baseline shift recomputed on the 40 common items, equal to now: Δ 0 and a gate pass
+    result.stdout.fnmatch_lines(["family-oriented-isq *+27.4 * 40 * +27.4 * +0.0 * pass"])
+
+
+def test_report_files_hold_the_heatmap_and_the_strategy_summary(suite: SuiteProject) -> None:
+    report = suite.root / "report"
+    result = _full(suite).run("--model=sim", THREE, f"--valspec-report={report}")
+    result.assert_outcomes(passed=10 + 2 * 3 + 2)
+    text = (report / "summary.md").read_text(encoding="utf-8")
+    heat = text.split("#### Persona × value (Δ points vs neutral)")[1].split("####")[0]
+    assert "| Δ points vs neutral | SD | ST | HE | AC | PO | SE | CO | TR | BE | UN |" in heat
+    status_rows = [line for line in heat.splitlines() if line.startswith("| status-seeker-")]
+    assert len(status_rows) == 2 and all(line.count("**") == 2 for line in status_rows)
+    strategies = text.split("#### Persona strategies")[1]
+    assert "| isq − simple |" in strategies and "| simple | 3 |" in strategies
+    profile = json.loads((report / "profile.json").read_text(encoding="utf-8"))
+    assert {s["case"] for s in profile["other_cases"]["strategy"]} == {"simple", "isq"}
+    assert all(len(p["deltas"]) == 10 for p in profile["personas"])
+
+
 def test_bad_trait_in_a_user_persona_is_a_located_usage_error(suite: SuiteProject) -> None:
     personas = suite.root / "personas"
     shutil.copytree(REPO / "fixtures" / "personas", personas)
