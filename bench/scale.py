@@ -129,7 +129,11 @@ def run_pytest(root: Path, *args: str) -> tuple[float, float, str]:
         seconds = time.perf_counter() - start
         out.seek(0)
         text = out.read()
-    lines = [line for line in text.splitlines() if " in " in line and "=" in line]
+    lines = [
+        line
+        for line in text.splitlines()
+        if " in " in line and ("passed" in line or "failed" in line)
+    ]
     if child.returncode not in (0, 1):
         print(text[-3000:], file=sys.stderr)
         raise SystemExit(f"pytest exited {child.returncode}")
@@ -175,6 +179,7 @@ def main() -> None:
             f"cached re-run:                              {cached:6.1f} s   "
             f"{1e6 * cached / queries:5.1f} us/query   peak RSS {peak2:5.0f} MB   ({summary})"
         )
+        print(f"load average (1/5/15 min): {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
         cache = root / ".valspec" / "cache.sqlite"
         print(f"cache file: {cache.stat().st_size / 2**20:.0f} MB")
         naive = min(args.naive, args.items)

@@ -137,6 +137,7 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
     items: list[Item] = []
     seen: dict[str, int] = {}
     hashes: dict[Path, str] = {}
+    paths: dict[str, Path] = {}  # file string -> resolved path: many rows share a file
     with manifest.open(encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -148,7 +149,9 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
                 raise DataError(reason, file=manifest, line=line_no) from None
             if not isinstance(row, dict):
                 raise DataError("expected a JSON object", file=manifest, line=line_no)
-            item = _parse_row(row, manifest, root, line_no, hashes=hashes, verify=verify_hashes)
+            item = _parse_row(
+                row, manifest, root, line_no, hashes=hashes, verify=verify_hashes, paths=paths
+            )
             if item.id in seen:
                 raise DataError(
                     f"duplicate id {item.id!r} (first on line {seen[item.id]})",
@@ -180,6 +183,7 @@ def _parse_row(
     *,
     hashes: dict[Path, str],
     verify: bool,
+    paths: dict[str, Path] | None = None,
 ) -> Item:
     def fail(fld: str, message: str) -> DataError:
         return DataError(message, file=manifest, line=line, field=fld)
@@ -196,7 +200,11 @@ def _parse_row(
 
     file_key = "file" if "file" in row or "file_name" not in row else "file_name"
     file = text(file_key, required=True)
-    path = _resolve_inside(file, root, fail_field=file_key, fail=fail)
+    path = paths.get(file) if paths is not None else None
+    if path is None:  # resolving touches the file system: once per distinct file string
+        path = _resolve_inside(file, root, fail_field=file_key, fail=fail)
+        if paths is not None:
+            paths[file] = path
     suffix = path.suffix.lower()
     kind = text("kind", required=False)
     if not kind:

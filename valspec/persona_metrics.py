@@ -24,6 +24,7 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,20 +113,42 @@ def _outcomes(neutral: Verdicts, playing: Verdicts) -> dict[Value, _Outcomes]:
     return found
 
 
+_PLAN_CACHE: dict[tuple[int, int, int, int], NDArray[np.float32]] = {}
+_PLAN_CACHE_SIZE = 32  # entries (a run has one per value); old ones are dropped first
+EXACT_FLOAT32 = 2**24  # integer sums below this are exact in float32
+
+
+def _counts(resamples: int, seed: int, index: int, n: int) -> NDArray[np.float32]:
+    """The multinomial resampling counts of one value, shape (resamples, n), memoized.
+
+    The draws depend only on the seed, the value's place on the circle and its number of
+    videos, so every persona of a run shares them: they are drawn once per run, not per case.
+    Stored as float32 (exact for these small integers) to halve memory and use fast BLAS.
+    """
+    memo = (resamples, seed, index, n)
+    counts = _PLAN_CACHE.get(memo)
+    if counts is None:
+        rng = np.random.default_rng([seed, index])
+        drawn = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
+        counts = drawn.astype(np.float32 if n < EXACT_FLOAT32 else np.float64)
+        while len(_PLAN_CACHE) >= _PLAN_CACHE_SIZE:
+            del _PLAN_CACHE[next(iter(_PLAN_CACHE))]
+        _PLAN_CACHE[memo] = counts
+    return counts
+
+
 def _plan(
     neutral: Verdicts, playing: Verdicts, resamples: int, seed: int
-) -> tuple[str, dict[Value, NDArray[np.int64]]]:
+) -> tuple[str, dict[Value, NDArray[np.float32]]]:
     """Multinomial resampling counts per value, shape (resamples, videos), and the plan's id."""
-    plan: dict[Value, NDArray[np.int64]] = {}
+    plan: dict[Value, NDArray[np.float32]] = {}
     digest = hashlib.sha256(f"{resamples}:{seed}".encode())
     for index, value in enumerate(CIRCLE_ORDER):
         ids = sorted(set(neutral.get(value, {})) | set(playing.get(value, {})))
         if not ids:
             continue
         digest.update("\x1f".join([value.value, *ids]).encode())
-        rng = np.random.default_rng([seed, index])
-        n = len(ids)
-        plan[value] = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
+        plan[value] = _counts(resamples, seed, index, len(ids))
     return digest.hexdigest()[:16], plan
 
 
@@ -135,16 +158,24 @@ def _ratio(numerator: Array, denominator: Array) -> Array:
 
 
 def _per_value(
-    outcomes: Mapping[Value, _Outcomes], counts: Mapping[Value, NDArray[np.int64]]
+    outcomes: Mapping[Value, _Outcomes], counts: Mapping[Value, NDArray[np.floating[Any]]]
 ) -> tuple[list[Value], Array, Array]:
-    """Per-value paired change and persona score (points), one row per resample."""
+    """Per-value paired change and persona score (points), one row per resample.
+
+    Every sum is a count-weighted sum of 0/±1 flags, an integer: one matrix product per value
+    in the counts' precision gives exactly the sums of a float64 product.
+    """
     values = list(outcomes)
     deltas, scores = [], []
     for value in values:
-        o, c = outcomes[value], counts[value].astype(np.float64)
+        o, c = outcomes[value], counts[value]
         paired = o.before_decided * o.after_decided
-        deltas.append(_ratio(c @ (paired * (o.after_yes - o.before_yes)), c @ paired))
-        scores.append(_ratio(c @ o.after_yes, c @ o.after_decided))
+        flags = np.stack(
+            [paired * (o.after_yes - o.before_yes), paired, o.after_yes, o.after_decided], axis=1
+        )
+        sums = np.asarray(c @ flags.astype(c.dtype), dtype=np.float64)
+        deltas.append(_ratio(sums[:, 0], sums[:, 1]))
+        scores.append(_ratio(sums[:, 2], sums[:, 3]))
     return values, np.stack(deltas, axis=1), np.stack(scores, axis=1)
 
 
@@ -226,7 +257,7 @@ def persona_metrics(
         blank = Estimate(math.nan, (math.nan, math.nan))
         return PersonaMetrics(targets, blank, math.nan, blank, None, blank)
     plan_id, plan = _plan(neutral, playing, resamples, seed)
-    ones = {v: np.ones((1, len(o.after_yes)), dtype=np.int64) for v, o in outcomes.items()}
+    ones = {v: np.ones((1, len(o.after_yes))) for v, o in outcomes.items()}
     values, deltas, scores = _per_value(outcomes, ones)
     point = _metrics(values, targets, deltas, scores)
     replicates = _metrics(values, targets, *_per_value(outcomes, plan)[1:])

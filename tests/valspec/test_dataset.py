@@ -156,3 +156,24 @@ def test_stratified_limit_is_seeded_and_bounded(
     assert counts == {Value.POWER: min(per_value, 4), Value.SECURITY: min(per_value, 4)}
     assert limited.items == data.limit(per_value, seed=seed).items
     assert [i.id for i in limited] == [i.id for i in data if i in limited.items]  # manifest order
+
+
+def test_rows_sharing_a_file_resolve_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sha = _write_media(tmp_path, "media/shared.jpg")
+    rows = [
+        {"id": f"s{i}", "file": "media/shared.jpg", "value": "power", "sha256": sha}
+        for i in range(5)
+    ]
+    resolved: list[Path] = []
+    real = Path.resolve
+
+    def counting(self: Path, strict: bool = False) -> Path:
+        resolved.append(self)
+        return real(self, strict=strict)
+
+    monkeypatch.setattr(Path, "resolve", counting)
+    data = load_dataset(_manifest(tmp_path, rows))
+    assert len({item.path for item in data.items}) == 1
+    assert sum(p.name == "shared.jpg" for p in resolved) == 1

@@ -147,3 +147,24 @@ def test_circumplex_matches_scipy_spearman(
     assert -1.0 <= low <= metrics.circumplex.value <= high <= 1.0
     ranks = metrics.target_rank
     assert 1.0 <= ranks.ci[0] <= ranks.value <= ranks.ci[1] <= 10.0
+
+
+def test_shared_float32_plan_gives_the_float64_replicates() -> None:
+    """The memoized float32 counts give exactly the replicates of fresh float64 draws."""
+    from valspec import persona_metrics as pm
+
+    playing = _steered([Value.POWER], 0.5)
+    got = persona_metrics([Value.POWER], NEUTRAL, playing, resamples=200, seed=7)
+    assert pm._counts(200, 7, 0, 20) is pm._counts(200, 7, 0, 20)  # drawn once, shared
+    assert pm._counts(200, 7, 0, 20).dtype == np.float32
+    outcomes = pm._outcomes(NEUTRAL, playing)
+    fresh = {
+        v: np.random.default_rng([7, CIRCLE_ORDER.index(v)])
+        .multinomial(20, np.full(20, 1 / 20), size=200)
+        .astype(np.float64)
+        for v in outcomes
+    }
+    values, deltas, scores = pm._per_value(outcomes, fresh)
+    reference = pm._metrics(values, [Value.POWER], deltas, scores)
+    for name in METRICS:
+        assert np.array_equal(got.replicates[name], reference[name], equal_nan=True)
