@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from valspec.errors import ValspecError
+from valspec.persona_gate import PersonaGate
 from valspec.prompts import STRATEGIES, prompt_versions
 from valspec.report import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
@@ -67,8 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--valspec-alpha",
         type=float,
-        default=0.05,
-        help="significance level of the drift gate, Holm-corrected across values (default 0.05)",
+        default=None,
+        help="significance level of the drift gate, Holm-corrected across values (default: "
+        "[tool.valspec] alpha, else 0.05)",
     )
     group.addoption(
         "--valspec-equivalence",
@@ -79,6 +81,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--valspec-bootstrap",
         action="store_true",
         help="paired bootstrap instead of the paired t / McNemar test",
+    )
+    group.addoption(
+        "--valspec-keying",
+        choices=("like", "balanced"),
+        default=None,
+        help="balanced: also ask the reverse-keyed question per item and report the balanced "
+        "score and acquiescence index (default like)",
     )
 
 
@@ -142,6 +151,7 @@ def _options(config: pytest.Config) -> RunOptions:
             "platforms": get("valspec_platforms"),
             "seed": get("valspec_seed"),
             "baseline": get("valspec_baseline"),
+            "keying": get("valspec_keying"),
         }
         | _execution_options(config)
     )
@@ -311,8 +321,9 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
 
     settings, get = valspec_run.settings, request.config.getoption
     try:
+        alpha = get("valspec_alpha")
         options = GateOptions(
-            alpha=float(get("valspec_alpha")),
+            alpha=float(settings.alpha if alpha is None else alpha),
             equivalence=bool(get("valspec_equivalence")),
             bootstrap=bool(get("valspec_bootstrap")),
             seed=valspec_run.options.seed,
@@ -324,6 +335,18 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
         return settings.tolerance_for(str(payload.get("value")))
 
     return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options)
+
+
+@pytest.fixture(scope="session")
+def valspec_persona_gate(valspec_value_gate: ValueGate, valspec_run: Run) -> PersonaGate:
+    """Every persona case of the run compared with its baseline once, Holm across the cases."""
+    settings = valspec_run.settings
+    return PersonaGate(
+        valspec_run,
+        _snapshot_dir(valspec_run),
+        lambda payload: settings.persona_tolerance,
+        valspec_value_gate.options,
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -99,6 +100,28 @@ def spread(
     sds = boot.std(axis=1, ddof=1)
     low, high = (float(q) for q in np.quantile(sds, [0.025, 0.975]))
     return Estimate(point, float(sds.std(ddof=1)), (low, high))
+
+
+def profile_summary(item_scores: Mapping[Value, Sequence[float]]) -> dict[str, Any]:
+    """Centred profile, group scores and spread with 95 % intervals, rounded, JSON-ready."""
+
+    def est(e: Estimate) -> dict[str, Any]:
+        return {"score": _round(e.value), "ci95": [_round(e.ci[0]), _round(e.ci[1])]}
+
+    means = value_means(item_scores)
+    spread_est = spread(item_scores)
+    return {
+        "centred": {v.value: est(e) for v, e in centred_profile(means).items()},
+        "groups": {name: est(e) for name, e in group_scores(means).items()},
+        "spread": {
+            "sd": _round(spread_est.value),
+            "ci95": [_round(spread_est.ci[0]), _round(spread_est.ci[1])],
+        },
+    }
+
+
+def _round(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 1)
 
 
 def _sq(x: float) -> float:

@@ -7,11 +7,10 @@ the same under pytest-xdist (where tests run in other processes).
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
+from valspec.values import ABBREVIATIONS, CIRCLE_ORDER, Value, parse_value
 
 Row = Mapping[str, Any]
 
@@ -67,11 +66,72 @@ def value_table(rows: Sequence[Row]) -> str:
     score = labels.get(modes[0], "yes %") if len(modes) == 1 else "score %"
     headers = ["value", score, "95% CI", "n", "unparsable", "errors", "baseline", "Δ"]
     headers += ["Δ 95% CI", "adj. p", "status"]
+    if any("acquiescence" in r for r in rows):  # --valspec-keying balanced
+        headers += ["balanced", "balanced CI", "acquiesc.", "acquiesc. CI"]
+        for cells, r in zip(body, rows, strict=True):
+            cells += [_num(r.get("balanced")), _ci(r.get("balanced_ci95"))]
+            cells += [_num(r.get("acquiescence"), "{:+.1f}"), _ci(r.get("acquiescence_ci95"))]
     table = format_table(headers, body)
-    scores = [r["score"] for r in rows if isinstance(r.get("score"), int | float)]
-    if len(scores) >= 2:
-        table += f"\nspread across values (SD, ddof=1): {statistics.stdev(scores):.1f} points"
+    summary = profile_summary_of(rows)
+    if summary is not None:
+        table += "\n\n" + profile_table(summary)
+    overall = keying_overall(rows)
+    if overall:
+        table += f"\n{overall}"
     return table
+
+
+def keying_overall(rows: Sequence[Row]) -> str:
+    """One line pooling the values' balanced score and acquiescence index (items weighted)."""
+    from valspec.stats import pooled_strata
+
+    rows = [r for r in rows if isinstance(r.get("acquiescence"), int | float)]
+    if not rows:
+        return ""
+    ns = [int(r.get("keying_n") or 0) for r in rows]
+    parts = []
+    for name, key in (("balanced score", "balanced"), ("acquiescence index", "acquiescence")):
+        ses = [math.nan if r.get(f"{key}_se") is None else float(r[f"{key}_se"]) for r in rows]
+        mean, (low, high) = pooled_strata([float(r[key]) for r in rows], ses, ns)
+        parts.append(f"{name} {mean:.1f} [{low:.1f}, {high:.1f}]")
+    return "overall (all values, like + reverse-keyed): " + "; ".join(parts)
+
+
+def item_scores_of(rows: Sequence[Row]) -> dict[Value, list[float]]:
+    """Per-item outcomes of the value rows, by value (rows carry them as ``item_outcomes``)."""
+    return {
+        parse_value(r["case"]): list(r["item_outcomes"])
+        for r in rows
+        if r.get("kind") == "value" and r.get("item_outcomes")
+    }
+
+
+def profile_summary_of(rows: Sequence[Row]) -> dict[str, Any] | None:
+    """The centred profile, group scores and spread of the value rows (None if < 2 values)."""
+    from valspec.profile import profile_summary
+
+    scores = item_scores_of(rows)
+    return profile_summary(scores) if len(scores) >= 2 else None
+
+
+def profile_table(summary: Mapping[str, Any]) -> str:
+    """Centred scores (value minus the model's mean over values) and higher-order groups."""
+    centred = [
+        [v, _num(e["score"], "{:+.1f}"), _ci(e["ci95"])] for v, e in summary["centred"].items()
+    ]
+    groups = [
+        [g, _num(e["score"], "{:+.1f}"), _ci(e["ci95"])] for g, e in summary["groups"].items()
+    ]
+    spread = summary["spread"]
+    return "\n".join(
+        [
+            format_table(["centred profile", "points", "95% CI"], centred),
+            "",
+            format_table(["higher-order group (centred)", "points", "95% CI"], groups),
+            f"spread across values (SD, ddof=1): {_num(spread['sd'])} points, "
+            f"95% CI {_ci(spread['ci95'])}",
+        ]
+    )
 
 
 def persona_table(rows: Sequence[Row]) -> str:

@@ -7,7 +7,7 @@ Everything expensive (loading the dataset, the model, answering) happens lazily 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,11 +30,27 @@ from valspec.engine import (
 from valspec.errors import ConfigError, DataError, UnknownNameError
 from valspec.media import FrameSpec
 from valspec.personas import Persona, load_personas, select_personas
-from valspec.prompts import STRATEGIES, template_for
+from valspec.prompts import STRATEGIES, answer_order_for, template_for
 from valspec.scoring import PersonaResult, ValueResult, score_persona, score_value
+from valspec.stats import keying_scores
 from valspec.values import CIRCLE_ORDER, Value
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+KEYING_MODES = ("like", "balanced")
+DISLIKE_CONDITION = Condition(keying="dislike")
+"""The reverse-keyed neutral question ("would you scroll past it?"), asked with --valspec-keying
+balanced alongside the like question."""
+
+
+def ordered(condition: Condition, items: Sequence[Item]) -> list[tuple[Condition, list[Item]]]:
+    """``items`` split by the answer-order wording each gets under ``condition`` (a hash of the
+    item id, when the condition's template counterbalances it), as (condition, items) needs."""
+    if not condition.template.counterbalanced:
+        return [(condition, list(items))]
+    groups: dict[int, list[Item]] = {}
+    for item in items:
+        groups.setdefault(answer_order_for(item.id), []).append(item)
+    return [(replace(condition, order=order), group) for order, group in sorted(groups.items())]
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,7 @@ class RunOptions:
     no_cache: bool = False
     offline: bool = False
     samples: int = 1
+    keying: str = "like"  # "balanced": also ask the reverse-keyed question (acquiescence)
     shard: tuple[int, int] | None = None  # (index, count), index 1-based
     run_id: str | None = None  # shared by the xdist workers of one run
 
@@ -68,6 +85,8 @@ class RunOptions:
             raise ConfigError(f"--valspec-no-cache contradicts {other}")
         if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
             raise ConfigError(f"--valspec-shard must be i/n with 1 <= i <= n, got {self.shard}")
+        if self.keying not in KEYING_MODES:
+            raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
             if strategy not in STRATEGIES:
                 raise UnknownNameError("persona strategy", strategy, list(STRATEGIES))
@@ -129,7 +148,8 @@ class Run:
     stats: RunStats | None = field(default=None, init=False)
     _prepared: set[str] = field(default_factory=set, init=False)
     _plans: dict[str, dict[Value, list[Query]]] = field(default_factory=dict, init=False)
-    _neutral_records: dict[Value, list[Record]] | None = field(default=None, init=False)
+    _neutral_records: dict[Value, list[Record]] = field(default_factory=dict, init=False)
+    _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         from valspec.adapters.aliases import merge_aliases
@@ -250,8 +270,15 @@ class Run:
     # -- answering ---------------------------------------------------------------------------
     def _needs(self, case: Case) -> list[tuple[Condition, Sequence[Item]]]:
         if isinstance(case, ValueCase):
-            return [(NEUTRAL_CONDITION, self.items_by_value.get(case.value, []))]
-        return [(NEUTRAL_CONDITION, self.dataset.items), (case.condition, self.dataset.items)]
+            items = self.items_by_value.get(case.value, [])
+            needs = ordered(NEUTRAL_CONDITION, items)
+            if self.options.keying == "balanced":
+                needs += ordered(DISLIKE_CONDITION, items)
+            return list(needs)
+        return [
+            *ordered(NEUTRAL_CONDITION, self.dataset.items),
+            *ordered(case.condition, self.dataset.items),
+        ]
 
     def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
         """Plan every query the cases need, deduplicated, and answer the missing ones once.
@@ -299,49 +326,75 @@ class Run:
         planned = self._plans.get(condition.id)
         if planned is None:
             planned = {
-                value: self.engine.queries_for(condition, items)
+                value: self._ordered_queries(condition, items)
                 for value, items in self.items_by_value.items()
             }
             self._plans[condition.id] = planned
         return planned
 
+    def _ordered_queries(self, condition: Condition, items: Sequence[Item]) -> list[Query]:
+        """The condition's queries for ``items`` in their order, each in its answer order."""
+        by_item: dict[str, list[Query]] = {}
+        for cond, group in ordered(condition, items):
+            for q in self.engine.queries_for(cond, group):
+                by_item.setdefault(q.item.id, []).append(q)
+        return [q for item in items for q in by_item.pop(item.id, [])]
+
     def _planned(self, case: Case) -> dict[Value, list[Query]]:
         neutral = self._by_value(NEUTRAL_CONDITION)
         if isinstance(case, ValueCase):
-            return {case.value: neutral.get(case.value, [])}
+            planned = neutral.get(case.value, [])
+            if self.options.keying == "balanced":
+                planned = planned + self._by_value(DISLIKE_CONDITION).get(case.value, [])
+            return {case.value: planned}
         return neutral | {v: neutral[v] + qs for v, qs in self._by_value(case.condition).items()}
 
     def _records_by_value(self, condition: Condition) -> dict[Value, list[Any]]:
-        if condition == NEUTRAL_CONDITION and self._neutral_records is not None:
-            return dict(self._neutral_records)
-        records = {
+        if condition == NEUTRAL_CONDITION:  # shared by every case: each value loads once
+            return {value: self._neutral(value) for value in self._by_value(condition)}
+        return {
             value: self.engine.records(queries)
             for value, queries in self._by_value(condition).items()
         }
-        if condition == NEUTRAL_CONDITION:  # shared by every persona case: load it once
-            self._neutral_records = records
+
+    def _neutral(self, value: Value) -> list[Record]:
+        """One value's neutral records, loaded from the store once per run (after prepare)."""
+        records = self._neutral_records.get(value)
+        if records is None:
+            queries = self._by_value(NEUTRAL_CONDITION).get(value, [])
+            records = self._neutral_records[value] = self.engine.records(queries)
         return records
 
     def value_result(self, value: Value) -> ValueResult:
         """The neutral score of one value (prepares its case if needed)."""
         case = ValueCase(value)
         self.prepare([case])
-        queries = self._by_value(NEUTRAL_CONDITION).get(value, [])
-        return score_value(value, self.engine.records(queries))
+        result = score_value(value, self._neutral(value))
+        if self.options.keying != "balanced":
+            return result
+        dislike = self.engine.records(self._by_value(DISLIKE_CONDITION).get(value, []))
+        reverse = score_value(value, dislike)
+        return replace(result, keying=keying_scores(result.item_scores, reverse.item_scores))
 
     def persona_result(self, case: PersonaCase) -> PersonaResult:
-        """The alignment of one persona case against the neutral profile."""
-        self.prepare([case])
-        return score_persona(
-            case.persona,
-            case.strategy,
-            self._records_by_value(NEUTRAL_CONDITION),
-            self._records_by_value(case.condition),
-        )
+        """The alignment of one persona case against the neutral profile (scored once per run:
+        the test and the persona gate both ask for it)."""
+        result = self._persona_results.get(case.id)
+        if result is None:
+            self.prepare([case])
+            result = self._persona_results[case.id] = score_persona(
+                case.persona,
+                case.strategy,
+                self._records_by_value(NEUTRAL_CONDITION),
+                self._records_by_value(case.condition),
+            )
+        return result
 
     def identity(self, case: Case) -> dict[str, Any]:
         """What produced a case's result: prompt versions, data, frames, sampling, model."""
         prompt = template_for("neutral").version
+        if isinstance(case, ValueCase) and self.options.keying == "balanced":
+            prompt = f"{prompt}+{template_for('neutral', 'dislike').version}"
         if isinstance(case, PersonaCase):
             prompt = f"{prompt}+{template_for(case.strategy).version}"
         return {

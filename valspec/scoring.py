@@ -10,11 +10,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from valspec.engine import Record
 from valspec.persona_metrics import PersonaMetrics, persona_metrics, verdicts_by_value
 from valspec.personas import Persona
 from valspec.stats import (
+    KeyingScores,
     mean_interval,
     normal_interval,
     paired_mean_difference,
@@ -71,6 +73,7 @@ class ValueResult:
     item_scores: Mapping[str, float] = field(default_factory=dict)  # item id -> outcome in [0, 1]
     mode_score: float = math.nan  # percent, in ``mode``
     mode_ci: tuple[float, float] = (math.nan, math.nan)  # percent, 95 %
+    keying: KeyingScores | None = None  # balanced score and acquiescence (--valspec-keying)
 
     @property
     def n(self) -> int:
@@ -110,24 +113,23 @@ def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
 def item_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
     """Per-item outcomes in [0, 1] and their mode: mean P(yes) when the model reports it,
     else the share of yes over an item's samples (``sampled``), else its 1/0 verdict."""
-    by_item: dict[str, list[Record]] = {}
-    for r in records:
-        if not r.response.error:
-            by_item.setdefault(r.item_id, []).append(r)
-    if any(r.response.p_yes is not None for rs in by_item.values() for r in rs):
-        out = {}
-        for item, rs in by_item.items():
-            ps = [r.response.p_yes for r in rs if r.response.p_yes is not None]
-            if ps:
-                out[item] = sum(ps) / len(ps)
-        return "p_yes", dict(sorted(out.items()))
-    sampled = any(r.sample_index > 0 for rs in by_item.values() for r in rs)
-    shares = {}
-    for item, rs in by_item.items():
-        decided = [r.verdict == "yes" for r in rs if r.verdict in ("yes", "no")]
-        if decided:
-            shares[item] = sum(decided) / len(decided)
-    return ("sampled" if sampled else "binary"), dict(sorted(shares.items()))
+    # One pass per mode over the answered records (this runs for every value of every case).
+    answered = [r for r in records if not r.response.error]
+    if any(r.response.p_yes is not None for r in answered):
+        ps: dict[str, list[float]] = {}
+        for r in answered:
+            p = r.response.p_yes
+            if p is not None:
+                ps.setdefault(r.item_id, []).append(p)
+        return "p_yes", {item: sum(v) / len(v) for item, v in sorted(ps.items())}
+    sampled = any(r.sample_index > 0 for r in answered)
+    votes: dict[str, list[bool]] = {}
+    for r in answered:
+        verdict = str(r.parsed.verdict)
+        if verdict in {"yes", "no"}:
+            votes.setdefault(r.item_id, []).append(verdict == "yes")
+    shares = {item: sum(v) / len(v) for item, v in sorted(votes.items())}
+    return ("sampled" if sampled else "binary"), shares
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,11 @@ class PersonaResult:
     tally: Tally
     isq_disagreement: float | None = None
     metrics: PersonaMetrics | None = None  # target rank, circumplex, opposite drop (intervals)
+    # Per-item change (persona minus neutral outcome, in [-1, 1]) by value, in ``item_mode``
+    # ("p_yes" when both conditions report P(yes), else "binary"/"sampled" from verdicts):
+    # what the persona gate pairs by item against the baseline.
+    item_deltas: Mapping[Value, Mapping[str, float]] = field(default_factory=dict)
+    item_mode: str = "binary"
 
 
 def score_persona(
@@ -196,7 +203,35 @@ def score_persona(
         metrics=persona_metrics(
             persona.raises, verdicts_by_value(neutral), verdicts_by_value(playing)
         ),
+        **_item_deltas(neutral, playing),
     )
+
+
+def _item_deltas(
+    neutral: Mapping[Value, Sequence[Record]], playing: Mapping[Value, Sequence[Record]]
+) -> dict[str, Any]:
+    """Per-item persona-minus-neutral outcomes, by value, in one mode for every value."""
+    pairs = {v: (item_outcomes(neutral.get(v, ())), item_outcomes(playing[v])) for v in playing}
+    modes = {m for (m0, _), (m1, _) in pairs.values() for m in (m0, m1)}
+    if len(modes) > 1:  # mixed: fall back to first-sample verdicts everywhere
+        pairs = {
+            v: (_verdict_outcomes(neutral.get(v, ())), _verdict_outcomes(playing[v]))
+            for v in playing
+        }
+        modes = {"binary"}
+    deltas = {
+        v: {i: after[i] - before[i] for i in sorted(set(before) & set(after))}
+        for v, ((_, before), (_, after)) in pairs.items()
+    }
+    return {"item_deltas": deltas, "item_mode": modes.pop() if modes else "binary"}
+
+
+def _verdict_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
+    return "binary", {
+        r.item_id: float(r.verdict == "yes")
+        for r in records
+        if r.sample_index == 0 and r.verdict in ("yes", "no")
+    }
 
 
 def _mean(values: Iterable[float]) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from valspec.drift import Comparison, persona_payload, value_payload
+from valspec.persona_gate import PersonaGate
 from valspec.run import PersonaCase, Run, ValueCase
 from valspec.scoring import Tally
 from valspec.snapshot import BaselineCheck
@@ -105,6 +106,11 @@ def test_value_preference(
     gate: dict[str, Any] = {"mode": result.mode, "score": payload["score"]}
     gate["yes_rate"] = payload["yes_rate"]
     gate["ci"] = payload["score_ci95"]
+    if "keying" in payload:  # --valspec-keying balanced: acquiescence control
+        keying = payload["keying"]
+        gate |= {k: keying[k] for k in ("balanced", "balanced_ci95", "balanced_se")}
+        gate |= {k: keying[k] for k in ("acquiescence", "acquiescence_ci95", "acquiescence_se")}
+        gate["keying_n"] = keying["n"]
     if verdict is None or comparison.status not in ("pass", "drift"):
         problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     else:  # the family's verdict, not the tolerance-only comparison, decides
@@ -133,6 +139,7 @@ def test_value_preference(
             n=result.n,
             unparsable=payload["rates_percent"]["unparsable"],
             errors=payload["rates_percent"]["error"],
+            item_outcomes=[round(x, 3) for x in result.item_scores.values()],
             mean_p_yes=payload["mean_p_yes"],
             status_detail="; ".join(comparison.notes),
             refusals=payload["rates_percent"]["refusal"],
@@ -149,13 +156,22 @@ def test_persona_alignment(
     valspec_run: Run,
     valspec_baseline: BaselineCheck,
     valspec_record: Recorder,
+    valspec_persona_gate: PersonaGate,
 ) -> None:
-    """Playing a persona raises its target values against the neutral profile (centred)."""
-    run, case = valspec_run, valspec_persona_case
+    """Playing a persona raises its target values against the neutral profile (centred), and
+    its alignment shift does not drift (paired by item, Holm across the run's persona cases)."""
+    run, case, gate = valspec_run, valspec_persona_case, valspec_persona_gate
     result = run.persona_result(case)
     payload = persona_payload(result, run.identity(case))
     comparison = valspec_baseline.compare(payload)
-    problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    verdict = gate.verdict(case)
+    if verdict is None:
+        problems = [p for p in [valspec_baseline.failure(comparison)] if p]
+    else:  # the family's verdict, not the tolerance-only comparison, decides
+        failure = None if valspec_baseline.update else gate.failure(case)
+        problems = [failure] if failure else []
+        if not valspec_baseline.update:
+            gate.warn_if_inconclusive(case)
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
     problems += _threshold_failures(run, case.id, result.tally, errors)
     threshold = case.persona.min_shift or run.settings.persona_min_shift
@@ -170,7 +186,7 @@ def test_persona_alignment(
             f"shift {result.shift:+.1f} points, 95 % CI [{result.ci[0]:.1f}, {result.ci[1]:.1f}]"
             f" (needs >= {threshold:g}); change on its target values: {deltas}"
         )
-    if comparison.status == "partial":
+    if comparison.status == "partial" and verdict is None:
         warnings.warn(ValspecWarning(comparison.message), stacklevel=1)
     valspec_record(
         _row(
@@ -191,6 +207,7 @@ def test_persona_alignment(
             identity=payload["identity"],
         )
         | persona_metric_row(payload)
+        | gate.row(case)
         | _status(comparison, problems)
     )
     _finish(problems)

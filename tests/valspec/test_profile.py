@@ -40,3 +40,20 @@ def test_spread_is_the_sd_of_value_means_with_an_interval() -> None:
     expected = statistics.stdev(100 * statistics.mean(s) for s in by_value.values())
     assert est.value == pytest.approx(expected)
     assert est.ci[0] <= est.value <= est.ci[1]
+
+
+def test_profile_summary_is_json_ready_with_intervals() -> None:
+    import json
+
+    from valspec.profile import profile_summary
+    from valspec.values import CIRCLE_ORDER, GROUPS
+
+    scores = {v: [float(i < 6 + k) for i in range(20)] for k, v in enumerate(CIRCLE_ORDER)}
+    summary = json.loads(json.dumps(profile_summary(scores)))
+    assert set(summary["centred"]) == {v.value for v in CIRCLE_ORDER}
+    assert set(summary["groups"]) == {g.name for g in GROUPS}
+    assert sum(e["score"] for e in summary["centred"].values()) == pytest.approx(0, abs=0.6)
+    for estimate in [*summary["centred"].values(), *summary["groups"].values()]:
+        low, high = estimate["ci95"]
+        assert low <= estimate["score"] <= high
+    assert summary["spread"]["ci95"][0] <= summary["spread"]["sd"] <= summary["spread"]["ci95"][1]

@@ -22,6 +22,7 @@ from valspec.errors import DataError
 from valspec.prompts import NEUTRAL, template_for
 from valspec.reports.redact import redact, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
+from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
 
 PROFILE_FILE = "profile.json"
 RESPONSES_FILE = "responses.csv"
@@ -67,7 +68,7 @@ def _num(x: float | None, digits: int) -> str:
 
 def response_row(record: Record, item: Item | None) -> ResponseRow:
     """One responses.csv row for a record (item metadata when the item is known)."""
-    base, _, _keying = record.condition.partition("~")
+    base, _, keying = record.condition.partition("~")
     persona, _, strategy = base.rpartition("/")
     strategy = strategy if persona else NEUTRAL
     response = record.response
@@ -81,7 +82,7 @@ def response_row(record: Record, item: Item | None) -> ResponseRow:
         "strategy": strategy,
         "condition": record.condition,
         "sample": str(record.sample_index),
-        "prompt_version": template_for(strategy).version,
+        "prompt_version": template_for(strategy, keying or "like").version,
         "answer": response.text,
         "reason": record.parsed.reason or "",
         "verdict": record.verdict,
@@ -197,6 +198,58 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
     return markdown_table(headers, rows, left=2)
 
 
+def persona_heatmap_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
+    """Persona × value: each value's change in points against the neutral profile, in circle
+    order; the persona's target values are in bold."""
+    rows = []
+    for p in personas:
+        deltas, raises = p.get("deltas") or {}, set(p.get("raises") or ())
+        cells = [fmt_number(deltas.get(v.value), "{:+.0f}") for v in CIRCLE_ORDER]
+        marked = [
+            f"**{c}**" if v.value in raises else c for v, c in zip(CIRCLE_ORDER, cells, strict=True)
+        ]
+        rows.append([str(p.get("case", "")), *marked])
+    headers = ["Δ points vs neutral", *(ABBREVIATIONS[v] for v in CIRCLE_ORDER)]
+    return markdown_table(headers, rows) + "\n\n**bold** = a target value of the persona"
+
+
+_STRATEGY_METRICS = (
+    ("shift", "shift", "{:+.1f}"),
+    ("target_rank", "target rank", "{:.1f}"),
+    ("circumplex", "circumplex ρ", "{:+.2f}"),
+    ("opposite_drop", "opposite drop", "{:+.1f}"),
+)
+
+
+def _estimate_cell(estimate: Any, spec: str) -> str:
+    if not isinstance(estimate, Mapping) or estimate.get("estimate") is None:
+        return "–"
+    low, high = estimate.get("ci95") or (None, None)
+    text = spec.format(estimate["estimate"])
+    if low is None or high is None:
+        return text
+    inner = spec.replace("+", "")
+    return f"{text} [{inner.format(low)}, {inner.format(high)}]"
+
+
+def strategy_markdown(strategies: Sequence[Mapping[str, Any]]) -> str:
+    """Per strategy, means over personas with 95 % intervals, and the difference from the
+    reference strategy (paired by persona and video): which strategy steers better."""
+    rows = []
+    for s in sorted(strategies, key=lambda r: str(r.get("case", ""))):
+        means = s.get("means") or {}
+        cells = [_estimate_cell(means.get(k), spec) for k, _, spec in _STRATEGY_METRICS]
+        isq = fmt_number(s.get("isq_disagreement"), "{:.0f} %")
+        rows.append([str(s.get("case", "")), str(s.get("personas", "–")), *cells, isq, _verdict(s)])
+        if s.get("difference"):
+            diff = s["difference"]
+            cells = [_estimate_cell(diff.get(k), spec) for k, _, spec in _STRATEGY_METRICS]
+            rows.append([f"{s.get('case')} − {s.get('versus')}", "", *cells, "", ""])
+    labels = [label for _, label, _ in _STRATEGY_METRICS]
+    headers = ["strategy (mean over personas)", "personas", *labels, "ISQ ≠", "verdict"]
+    return markdown_table(headers, rows)
+
+
 def summary_markdown(profile: Mapping[str, Any], *, radar: str | None = "radar.png") -> str:
     """summary.md: a header naming model, data and prompts, the two tables and the chart."""
     model = profile.get("model", {})
@@ -217,11 +270,20 @@ def summary_markdown(profile: Mapping[str, Any], *, radar: str | None = "radar.p
     values = profile.get("values", [])
     if values:
         lines += [value_markdown(values), ""]
-        if summary.get("spread_sd") is not None:
+        profile_block = summary.get("profile")
+        if profile_block:
+            lines += [profile_markdown(profile_block), ""]
+        elif summary.get("spread_sd") is not None:
             lines += [f"Spread across values (SD, ddof = 1): {summary['spread_sd']:.1f} points", ""]
     personas = profile.get("personas", [])
     if personas:
         lines += ["#### Persona alignment", "", persona_markdown(personas), ""]
+        if any(p.get("deltas") for p in personas):
+            lines += ["#### Persona × value (Δ points vs neutral)", ""]
+            lines += [persona_heatmap_markdown(personas), ""]
+    strategies = profile.get("other_cases", {}).get("strategy", [])
+    if strategies:
+        lines += ["#### Persona strategies", "", strategy_markdown(strategies), ""]
     if radar:
         lines += [f"![value profile radar chart]({radar})", ""]
     return redact("\n".join(lines))
@@ -308,3 +370,38 @@ def read_profile(folder: Path) -> Profile:
     if not isinstance(data, dict) or data.get("schema") != PROFILE_SCHEMA:
         raise DataError(f"not a valspec profile (schema is not {PROFILE_SCHEMA!r})", file=path)
     return data
+
+
+def profile_markdown(block: Mapping[str, Any]) -> str:
+    """Centred profile and higher-order groups as two one-row markdown tables, then the spread.
+
+    Horizontal, so the value table above stays the only table with one row per value.
+    """
+
+    def cell(e: Mapping[str, Any]) -> str:
+        if e.get("score") is None:
+            return "–"
+        lo, hi = e.get("ci95") or (None, None)
+        bounds = "" if lo is None else f" [{lo:+.1f}, {hi:+.1f}]"
+        return f"{e['score']:+.1f}{bounds}"
+
+    centred = block.get("centred", {})
+    abbrev = {v.value: a for v, a in ABBREVIATIONS.items()}
+    groups = block.get("groups", {})
+    lines = [
+        "Centred profile (value minus the mean over values, points, 95 % CI):",
+        "",
+        "| " + " | ".join(abbrev.get(v, v) for v in centred) + " |",
+        "|" + "---|" * len(centred),
+        "| " + " | ".join(cell(e) for e in centred.values()) + " |",
+        "",
+        "| " + " | ".join(groups) + " |",
+        "|" + "---|" * len(groups),
+        "| " + " | ".join(cell(e) for e in groups.values()) + " |",
+    ]
+    spread = block.get("spread") or {}
+    if spread.get("sd") is not None:
+        lo, hi = spread.get("ci95") or (None, None)
+        bounds = "" if lo is None else f", 95 % CI [{lo:.1f}, {hi:.1f}]"
+        lines += ["", f"Spread across values (SD, ddof = 1): {spread['sd']:.1f} points{bounds}"]
+    return "\n".join(lines)

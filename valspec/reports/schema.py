@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import metadata, resources
 from typing import Any
 
+from valspec.report import profile_summary_of
 from valspec.values import CIRCLE_ORDER
 
 PROFILE_SCHEMA = "valspec/profile@1"
@@ -24,7 +25,17 @@ Row = Mapping[str, Any]
 Profile = dict[str, Any]
 
 # Row fields renamed or regrouped on the way into profile.json; every other field is kept.
-_VALUE_FIELDS = {"case", "kind", "model", "identity", "ci", "unparsable", "errors", "refusals"}
+_VALUE_FIELDS = {
+    "case",
+    "kind",
+    "model",
+    "identity",
+    "ci",
+    "unparsable",
+    "errors",
+    "refusals",
+    "item_outcomes",  # per-item outcomes: summarised under summary.profile, not repeated here
+}
 _PERSONA_FIELDS = {"kind", "model", "identity", "ci", "unparsable", "errors", "refusals"}
 
 
@@ -157,5 +168,6 @@ def build_profile(
             "cases": len(values) + len(personas),
             "status_counts": dict(Counter(str(e["status"]) for e in [*values, *personas])),
             "spread_sd": round(statistics.stdev(scores), 2) if len(scores) >= 2 else None,
+            "profile": profile_summary_of(value_rows),
         },
     }

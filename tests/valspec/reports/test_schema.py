@@ -35,6 +35,7 @@ def test_profile_from_rows_validates_and_keeps_the_circle_order(rows: list[dict[
         "cases": 12,
         "status_counts": {"pass": 12},
         "spread_sd": pytest.approx(15.14, abs=0.01),
+        "profile": None,  # these rows carry no per-item outcomes
     }
     power = next(v for v in profile["values"] if v["value"] == "power")
     assert power["rates_percent"] == {"refusal": 0.0, "unparsable": 0.0, "error": 0.0}
