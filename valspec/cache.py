@@ -173,6 +173,7 @@ class SQLiteStore:
         found: dict[str, Record] = {}
         version = parser_version()
         parsed_cache: dict[tuple[str, ...], ParsedAnswer] = {}
+        responses: dict[tuple[Any, ...], Response] = {}
         for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
             rows = self._conn.execute(
@@ -181,7 +182,7 @@ class SQLiteStore:
                 (*chunk, self.run_id),
             )
             for row in rows:
-                found[row[0]] = _record_from_row(row, version, parsed_cache)
+                found[row[0]] = _record_from_row(row, version, parsed_cache, responses)
         return found
 
     def missing(self, keys: Sequence[str]) -> list[str]:
@@ -375,14 +376,26 @@ def _row_for(record: Record, version: str, run_id: str, now: float) -> tuple[Any
 
 
 def _record_from_row(
-    row: tuple[Any, ...], version: str, parsed_cache: dict[tuple[str, ...], ParsedAnswer]
+    row: tuple[Any, ...],
+    version: str,
+    parsed_cache: dict[tuple[str, ...], ParsedAnswer],
+    responses: dict[tuple[Any, ...], Response],
 ) -> Record:
     (key, item_id, condition, sample, text, p_yes, verdict, parsed, parser, fmt) = row[:10]
     latency, prompt_tokens, completion_tokens, meta, error = row[10:15]
-    usage = _NO_USAGE
-    if prompt_tokens is not None or completion_tokens is not None:
-        usage = Usage(prompt_tokens, completion_tokens)
-    response = Response(text, p_yes, latency, error, usage, json.loads(meta) if meta else {})
+    # Identical responses repeat a lot (an instant or cached model): a Response is immutable,
+    # so rows without meta share one object (meta is a dict: rows with meta get their own).
+    shared = None if meta else (text, p_yes, latency, error, prompt_tokens, completion_tokens)
+    response = responses.get(shared) if shared is not None else None
+    if response is None:
+        usage = _NO_USAGE
+        if prompt_tokens is not None or completion_tokens is not None:
+            usage = Usage(prompt_tokens, completion_tokens)
+        response = Response(text, p_yes, latency, error, usage, json.loads(meta) if meta else {})
+        if shared is not None:
+            if len(responses) > 200_000:
+                responses.clear()
+            responses[shared] = response
     if parser != version and error is None and fmt:  # the parser changed: read the text again
         memo: tuple[str, ...] = ("text", fmt, text)
     else:

@@ -268,12 +268,23 @@ class Engine:
     @staticmethod
     def unique(groups: Iterable[Sequence[Query]]) -> list[Query]:
         """Queries deduplicated by key, grouped by item so each item's media decode once."""
+        return Engine.grouped(Engine.deduplicated(groups))
+
+    @staticmethod
+    def deduplicated(groups: Iterable[Sequence[Query]]) -> list[Query]:
+        """Queries deduplicated by key, first occurrence kept, in the order met (no sort)."""
         unique: dict[str, Query] = {}
         for queries in groups:
             for query in queries:
                 unique.setdefault(query.key, query)
-        ids = {c: c.id for c in {q.condition for q in unique.values()}}
-        return sorted(unique.values(), key=lambda q: (q.item.id, ids[q.condition], q.sample_index))
+        return list(unique.values())
+
+    @staticmethod
+    def grouped(queries: Iterable[Query]) -> list[Query]:
+        """Queries sorted by item, condition and sample (stable), so media decode once."""
+        queries = list(queries)
+        ids = {c: c.id for c in {q.condition for q in queries}}
+        return sorted(queries, key=lambda q: (q.item.id, ids[q.condition], q.sample_index))
 
     def plan(self, needs: Iterable[tuple[Condition, Sequence[Item]]]) -> list[Query]:
         """Unique queries for (condition, items) needs, grouped by item so media decode once."""

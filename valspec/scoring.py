@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from valspec.engine import Record
 from valspec.persona_metrics import PersonaMetrics, persona_metrics, verdicts_by_value
@@ -23,6 +23,8 @@ from valspec.stats import (
     wilson_interval,
 )
 from valspec.values import CIRCLE_ORDER, Value
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def score_persona(
     deltas: dict[Value, float] = {}
     ses: dict[Value, float] = {}
     for value in CIRCLE_ORDER:
-        before = {r.item_id: r.verdict for r in neutral.get(value, ()) if r.sample_index == 0}
+        before = first_verdicts(neutral.get(value, ()))
         after = {r.item_id: r.verdict for r in playing.get(value, ()) if r.sample_index == 0}
         paired = [i for i in before if i in after and {before[i], after[i]} <= {"yes", "no"}]
         if not paired:
@@ -201,7 +203,9 @@ def score_persona(
         tally=tally(all_records),
         isq_disagreement=(sum(disagreements) / len(disagreements)) if disagreements else None,
         metrics=persona_metrics(
-            persona.raises, verdicts_by_value(neutral), verdicts_by_value(playing)
+            persona.raises,
+            {v: first_verdicts(group) for v, group in neutral.items()},
+            verdicts_by_value(playing),
         ),
         **_item_deltas(neutral, playing),
     )
@@ -211,7 +215,7 @@ def _item_deltas(
     neutral: Mapping[Value, Sequence[Record]], playing: Mapping[Value, Sequence[Record]]
 ) -> dict[str, Any]:
     """Per-item persona-minus-neutral outcomes, by value, in one mode for every value."""
-    pairs = {v: (item_outcomes(neutral.get(v, ())), item_outcomes(playing[v])) for v in playing}
+    pairs = {v: (_shared_outcomes(neutral.get(v, ())), item_outcomes(playing[v])) for v in playing}
     modes = {m for (m0, _), (m1, _) in pairs.values() for m in (m0, m1)}
     if len(modes) > 1:  # mixed: fall back to first-sample verdicts everywhere
         pairs = {
@@ -224,6 +228,36 @@ def _item_deltas(
         for v, ((_, before), (_, after)) in pairs.items()
     }
     return {"item_deltas": deltas, "item_mode": modes.pop() if modes else "binary"}
+
+
+_SHARED: dict[tuple[int, str], tuple[Sequence[Record], Any]] = {}
+
+
+def _shared(records: Sequence[Record], name: str, compute: Callable[[Sequence[Record]], T]) -> T:
+    """``compute(records)`` once per neutral record list and ``name``: every persona case of a
+    run shares the same (read-only) neutral lists; the memo keeps each list alive, so its id
+    cannot be reused while it is in the memo."""
+    entry = _SHARED.get((id(records), name))
+    if entry is not None and entry[0] is records:
+        return cast(T, entry[1])
+    result = compute(records)
+    if len(_SHARED) >= 128:
+        _SHARED.clear()
+    _SHARED[(id(records), name)] = (records, result)
+    return result
+
+
+def _shared_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
+    return _shared(records, "outcomes", item_outcomes)
+
+
+def first_verdicts(records: Sequence[Record]) -> dict[str, str]:
+    """``{item id: verdict}`` of the first samples (read-only: shared for neutral lists)."""
+    return _shared(records, "verdicts", _first_verdicts)
+
+
+def _first_verdicts(records: Sequence[Record]) -> dict[str, str]:
+    return {r.item_id: r.verdict for r in records if r.sample_index == 0}
 
 
 def _verdict_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
