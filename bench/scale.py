@@ -23,19 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from valspec.values import CIRCLE_ORDER
+
 REPO = Path(__file__).resolve().parents[1]
-VALUES = [
-    "self-direction",
-    "stimulation",
-    "hedonism",
-    "achievement",
-    "power",
-    "security",
-    "conformity",
-    "tradition",
-    "benevolence",
-    "universalism",
-]
+VALUES = [v.value for v in CIRCLE_ORDER]
 PLATFORMS = ("tiktok", "youtube_shorts", "instagram_reels")
 PERSONAS = 5
 STRATEGIES = ("simple", "isq")

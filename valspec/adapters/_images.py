@@ -12,7 +12,6 @@ frame it keys by ``id()``, so an id cannot be reused by another image while it i
 from __future__ import annotations
 
 import base64
-import io
 import re
 import threading
 from collections import OrderedDict
@@ -30,20 +29,14 @@ DATA_URL_PREFIX = b"data:image/jpeg;base64,"
 def encode_jpeg(image: Image, longest_side: int | None = None, quality: int = 90) -> bytes:
     """JPEG bytes of ``image`` in RGB, shrunk so its longest side is at most ``longest_side``.
 
-    Never upscales: the engine already sized frames to the run's frame spec.
+    Never upscales: the engine already sized frames to the run's frame spec. The resizing and
+    encoding are the media module's, so frames are prepared one way everywhere.
     """
-    from PIL import Image as PILImage
+    from valspec.media import encode_jpeg as jpeg_bytes
+    from valspec.media import resize_longest
 
-    frame = image
-    if frame.mode != "RGB":
-        frame = frame.convert("RGB")
-    if longest_side is not None and max(frame.size) > longest_side:
-        scale = longest_side / max(frame.size)
-        size = (max(1, round(frame.width * scale)), max(1, round(frame.height * scale)))
-        frame = frame.resize(size, PILImage.Resampling.BICUBIC)
-    buffer = io.BytesIO()
-    frame.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+    frame = resize_longest(image, longest_side) if longest_side is not None else image
+    return jpeg_bytes(frame, quality)
 
 
 def jpeg_data_url(image: Image, longest_side: int | None = None, quality: int = 90) -> bytes:

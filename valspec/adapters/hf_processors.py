@@ -37,32 +37,26 @@ def _set_vision_tokens(processor: Any, tokenizer: Any) -> None:
     ) or tokenizer.convert_tokens_to_ids(processor.video_token)
 
 
-class Qwen2VLImageOnlyProcessor(Qwen2VLProcessor):
+class _ImageOnlyInit:
+    """The shared constructor: set up image and tokenizer only, never a video processor."""
+
+    def __init__(
+        self,
+        image_processor: Any = None,
+        tokenizer: Any = None,
+        chat_template: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        _set_vision_tokens(self, tokenizer)
+        _init_processor(self, image_processor, tokenizer, chat_template=chat_template)
+
+
+class Qwen2VLImageOnlyProcessor(_ImageOnlyInit, Qwen2VLProcessor):
     """Qwen2-VL processor without a video processor (frames go in as images)."""
 
-    def __init__(
-        self,
-        image_processor: Any = None,
-        tokenizer: Any = None,
-        chat_template: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        _set_vision_tokens(self, tokenizer)
-        _init_processor(self, image_processor, tokenizer, chat_template=chat_template)
 
-
-class Qwen2_5_VLImageOnlyProcessor(Qwen2_5_VLProcessor):
+class Qwen2_5_VLImageOnlyProcessor(_ImageOnlyInit, Qwen2_5_VLProcessor):
     """Qwen2.5-VL processor without a video processor (frames go in as images)."""
-
-    def __init__(
-        self,
-        image_processor: Any = None,
-        tokenizer: Any = None,
-        chat_template: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        _set_vision_tokens(self, tokenizer)
-        _init_processor(self, image_processor, tokenizer, chat_template=chat_template)
 
 
 #: model_type in config.json -> the image-only processor class to load it with.
