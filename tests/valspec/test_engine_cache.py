@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import valspec.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.cache import SQLiteStore
-from valspec.dataset import Dataset, load_dataset
+from valspec.dataset import Dataset
 from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, in_shard, parse_shard
 from valspec.media import FrameSpec
 from valspec.personas import Persona
@@ -30,15 +29,8 @@ SIMPLE = Condition("simple", PERSONA)
 
 
 @pytest.fixture
-def dataset(tmp_path: Path) -> Dataset:
-    rows = []
-    for i in range(6):
-        name = f"i{i}.png"
-        Image.new("RGB", (32, 48), (30 * i, 90, 160)).save(tmp_path / name)
-        digest = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
-        rows.append({"id": f"i{i}", "file": name, "value": "power", "sha256": digest})
-    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return load_dataset(tmp_path)
+def dataset(tmp_path: Path, image_dataset: Callable[..., Dataset]) -> Dataset:
+    return image_dataset(tmp_path, [f"i{i}" for i in range(6)], size=(32, 48), step=30)
 
 
 def answer(request: Request) -> Response:

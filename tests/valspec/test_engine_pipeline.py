@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections import Counter
@@ -17,7 +15,7 @@ import valspec.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.cache import SQLiteStore
-from valspec.dataset import Dataset, load_dataset
+from valspec.dataset import Dataset
 from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, MemoryStore, Query, Record
 from valspec.media import FrameSpec
 from valspec.personas import Persona
@@ -29,16 +27,11 @@ BATCH = 8  # the adapters below take at most 8 requests per call
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+def dataset(
+    tmp_path_factory: pytest.TempPathFactory, image_dataset: Callable[..., Dataset]
+) -> Dataset:
     root = tmp_path_factory.mktemp("pipeline")
-    rows = []
-    for i in range(20):
-        name = f"i{i:02d}.png"
-        Image.new("RGB", (24, 32), (10 * i, 90, 160)).save(root / name)
-        digest = hashlib.sha256((root / name).read_bytes()).hexdigest()
-        rows.append({"id": f"i{i:02d}", "file": name, "value": "power", "sha256": digest})
-    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return load_dataset(root)
+    return image_dataset(root, [f"i{i:02d}" for i in range(20)], size=(24, 32), step=10)
 
 
 def verdict_of(request: Request) -> Response:

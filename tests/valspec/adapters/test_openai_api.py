@@ -71,23 +71,6 @@ MakeAdapter = Callable[..., OpenAIAdapter]
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[..., ChatServer]]:
-    """Start loopback servers for a test and stop every one of them afterwards."""
-    started: list[ChatServer] = []
-
-    def start(**kwargs: Any) -> ChatServer:
-        server = ChatServer(max_lifetime_s=60, **kwargs).start()
-        started.append(server)
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in started:
-            server.stop()
-
-
-@pytest.fixture
 def adapter_for(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., OpenAIAdapter]]:
     """Build adapters against a server (no key in the environment) and close them afterwards."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
