@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
-from valspec.engine import Record
+from valspec.answers import NO, VERDICT_CODES, YES
 from valspec.values import CIRCLE_ORDER, Value, circle_similarity
 
 RESAMPLES = 1000
@@ -94,23 +94,38 @@ class _Outcomes:
     after_decided: Array
 
 
-def _flags(verdicts: Mapping[str, str], ids: Sequence[str], wanted: tuple[str, ...]) -> Array:
-    return np.array([verdicts.get(i) in wanted for i in ids], dtype=np.float64)
+Codes = Mapping[Value, tuple[Sequence[str], NDArray[np.int8], NDArray[np.int8]]]
+"""value -> (item ids sorted, neutral verdict codes, persona verdict codes; -1 = no answer)."""
 
 
-def _outcomes(neutral: Verdicts, playing: Verdicts) -> dict[Value, _Outcomes]:
+def _outcomes(codes: Codes) -> dict[Value, _Outcomes]:
     found = {}
+    for value in CIRCLE_ORDER:
+        if value not in codes or not len(codes[value][0]):
+            continue
+        _, before, after = codes[value]
+        found[value] = _Outcomes(
+            (before == YES).astype(np.float64),
+            ((before == YES) | (before == NO)).astype(np.float64),
+            (after == YES).astype(np.float64),
+            ((after == YES) | (after == NO)).astype(np.float64),
+        )
+    return found
+
+
+def codes_from_verdicts(neutral: Verdicts, playing: Verdicts) -> dict[Value, Any]:
+    """The metrics' input from ``{value: {item id: verdict}}`` maps of both conditions."""
+    codes = {}
     for value in CIRCLE_ORDER:
         before, after = neutral.get(value, {}), playing.get(value, {})
         ids = sorted(set(before) | set(after))
         if ids:
-            found[value] = _Outcomes(
-                _flags(before, ids, ("yes",)),
-                _flags(before, ids, ("yes", "no")),
-                _flags(after, ids, ("yes",)),
-                _flags(after, ids, ("yes", "no")),
-            )
-    return found
+            codes[value] = (ids, _coded(before, ids), _coded(after, ids))
+    return codes
+
+
+def _coded(verdicts: Mapping[str, str], ids: Sequence[str]) -> NDArray[np.int8]:
+    return np.array([VERDICT_CODES.get(verdicts.get(i, ""), -1) for i in ids], dtype=np.int8)
 
 
 _PLAN_CACHE: dict[tuple[int, int, int, int], NDArray[np.float32]] = {}
@@ -128,23 +143,30 @@ def _counts(resamples: int, seed: int, index: int, n: int) -> NDArray[np.float32
     memo = (resamples, seed, index, n)
     counts = _PLAN_CACHE.get(memo)
     if counts is None:
-        rng = np.random.default_rng([seed, index])
-        drawn = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
-        counts = drawn.astype(np.float32 if n < EXACT_FLOAT32 else np.float64)
+        counts = _draw(resamples, seed, index, n)
         while len(_PLAN_CACHE) >= _PLAN_CACHE_SIZE:
             del _PLAN_CACHE[next(iter(_PLAN_CACHE))]
         _PLAN_CACHE[memo] = counts
     return counts
 
 
-def _plan(
-    neutral: Verdicts, playing: Verdicts, resamples: int, seed: int
-) -> tuple[str, dict[Value, NDArray[np.float32]]]:
+def _draw(resamples: int, seed: int, index: int, n: int) -> NDArray[np.float32]:
+    """Bootstrap counts: each row draws ``n`` videos with replacement, uniformly (a
+    multinomial(n, 1/n) row), as one index draw and one bincount (~4x faster than
+    ``Generator.multinomial`` at 5,000 videos, the same distribution)."""
+    rng = np.random.default_rng([seed, index])
+    picks = rng.integers(0, n, size=(resamples, n))
+    picks += (np.arange(resamples) * n)[:, None]
+    counts = np.bincount(picks.ravel(), minlength=resamples * n).reshape(resamples, n)
+    return counts.astype(np.float32 if n < EXACT_FLOAT32 else np.float64)
+
+
+def _plan(codes: Codes, resamples: int, seed: int) -> tuple[str, dict[Value, NDArray[np.float32]]]:
     """Multinomial resampling counts per value, shape (resamples, videos), and the plan's id."""
     plan: dict[Value, NDArray[np.float32]] = {}
     digest = hashlib.sha256(f"{resamples}:{seed}".encode())
     for index, value in enumerate(CIRCLE_ORDER):
-        ids = sorted(set(neutral.get(value, {})) | set(playing.get(value, {})))
+        ids = codes[value][0] if value in codes else ()
         if not ids:
             continue
         digest.update("\x1f".join([value.value, *ids]).encode())
@@ -251,12 +273,21 @@ def persona_metrics(
     ``neutral`` and ``playing`` map each value to ``{item id: verdict}`` (yes / no /
     refusal / unparsable / error); only yes and no count, paired by item for changes.
     """
-    outcomes = _outcomes(neutral, playing)
+    codes = codes_from_verdicts(neutral, playing)
+    return persona_metrics_from_codes(raises, codes, resamples=resamples, seed=seed)
+
+
+def persona_metrics_from_codes(
+    raises: Sequence[Value], codes: Codes, *, resamples: int = RESAMPLES, seed: int = SEED
+) -> PersonaMetrics:
+    """:func:`persona_metrics` on verdict codes (valspec.answers) aligned by sorted item id:
+    what a run passes, without building per-item dicts."""
+    outcomes = _outcomes(codes)
     targets = tuple(v for v in raises if v in outcomes)
     if not targets or len(targets) == len(outcomes):
         blank = Estimate(math.nan, (math.nan, math.nan))
         return PersonaMetrics(targets, blank, math.nan, blank, None, blank)
-    plan_id, plan = _plan(neutral, playing, resamples, seed)
+    plan_id, plan = _plan(codes, resamples, seed)
     ones = {v: np.ones((1, len(o.after_yes))) for v, o in outcomes.items()}
     values, deltas, scores = _per_value(outcomes, ones)
     point = _metrics(values, targets, deltas, scores)
@@ -277,14 +308,6 @@ def persona_metrics(
         point={name: float(row[0]) for name, row in point.items()},
         replicates=replicates,
     )
-
-
-def verdicts_by_value(records: Mapping[Value, Sequence[Record]]) -> dict[Value, dict[str, str]]:
-    """``{value: {item id: verdict}}`` from records (first sample only), for the metrics."""
-    return {
-        value: {r.item_id: r.verdict for r in group if r.sample_index == 0}
-        for value, group in records.items()
-    }
 
 
 METRICS = ("shift", "target_rank", "circumplex", "opposite_drop")

@@ -14,6 +14,7 @@ from typing import Any
 
 from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_adapter
 from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
+from valspec.answers import Answers, Columns
 from valspec.config import Settings
 from valspec.dataset import Dataset, Item, load_dataset
 from valspec.engine import (
@@ -28,6 +29,7 @@ from valspec.engine import (
     in_shard,
 )
 from valspec.errors import ConfigError, DataError, UnknownNameError
+from valspec.gcpause import gc_paused
 from valspec.media import FrameSpec
 from valspec.personas import Persona, load_personas, select_personas
 from valspec.prompts import STRATEGIES, answer_order_for, template_for
@@ -148,7 +150,8 @@ class Run:
     stats: RunStats | None = field(default=None, init=False)
     _prepared: set[str] = field(default_factory=set, init=False)
     _plans: dict[str, dict[Value, list[Query]]] = field(default_factory=dict, init=False)
-    _neutral_records: dict[Value, list[Record]] = field(default_factory=dict, init=False)
+    _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
+    _answer_orders: dict[str, int] = field(default_factory=dict, init=False)
     _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -167,9 +170,9 @@ class Run:
     @cached_property
     def full_dataset(self) -> Dataset:
         """The whole dataset as the manifest lists it (its hash identifies the data)."""
-        return load_dataset(
-            default_path(self.settings, self.options.dataset or self.settings.dataset, "videos")
-        )
+        folder = self.options.dataset or self.settings.dataset
+        with gc_paused():  # tens of thousands of items
+            return load_dataset(default_path(self.settings, folder, "videos"))
 
     @cached_property
     def dataset(self) -> Dataset:
@@ -268,6 +271,9 @@ class Run:
         return describe_adapter(self.adapter)
 
     # -- answering ---------------------------------------------------------------------------
+    # A *group* is one condition's queries on one value's items, planned once per run; cases
+    # name the groups they need, and each group's answers are read from the store once, in
+    # column form (valspec.answers), and shared by every case that needs them.
     def _needs(self, case: Case) -> list[tuple[Condition, Sequence[Item]]]:
         if isinstance(case, ValueCase):
             items = self.items_by_value.get(case.value, [])
@@ -280,8 +286,18 @@ class Run:
             *ordered(case.condition, self.dataset.items),
         ]
 
+    def _groups(self, case: Case) -> list[tuple[Condition, Value]]:
+        """The (condition, value) groups a case reads."""
+        if isinstance(case, ValueCase):
+            groups = [(NEUTRAL_CONDITION, case.value)]
+            if self.options.keying == "balanced":
+                groups.append((DISLIKE_CONDITION, case.value))
+            return groups
+        return [(c, v) for c in (NEUTRAL_CONDITION, case.condition) for v in self.values]
+
     def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
-        """Plan every query the cases need, deduplicated, and answer the missing ones once.
+        """Plan every query the cases need, read what the store holds, and answer the missing
+        ones once (deduplicated across cases).
 
         Offline, a query without a cached answer is an error; with a shard, only the shard's
         queries are answered (docs/engine.md).
@@ -290,39 +306,75 @@ class Run:
         from valspec.progress import ProgressBar
 
         todo = [c for c in cases if c.id not in self._prepared]
-        queries = self.engine.deduplicated(
-            group for case in todo for group in self._planned(case).values()
-        )
-        if self.options.shard is not None:
-            index, count = self.options.shard
-            queries = [q for q in queries if in_shard(q.key, index, count)]
-        # Only the queries without a stored answer are sorted by item and run (a cached re-run
-        # skips sorting hundreds of thousands of queries); the run re-checks them itself.
-        absent = self.engine.missing(queries)
+        with gc_paused():  # bulk planning and lookups (not the model calls below)
+            absent, incomplete, planned = self._look_up(todo)
         if self.options.offline and absent:
             raise ConfigError(
-                f"--valspec-offline: {len(absent)} of {len(queries)} queries for model "
+                f"--valspec-offline: {len(absent)} of {planned} queries for model "
                 f"{self.spec.name!r} have no stored answer in {describe_store(self.store)}"
             )
-        stored = len(queries) - len(absent)
-        bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
-        try:
-            stats = self.engine.run(self.engine.grouped(absent), progress=progress or bar)
-        finally:
-            if bar is not None:
-                bar.close()
+        stats = RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
+        if absent:
+            bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
+            try:
+                stats = self.engine.run(self.engine.grouped(absent), progress=progress or bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+        stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
+        if self.options.shard is None:
+            with gc_paused():
+                for gid, queries in incomplete.items():  # answered now (failures are stored)
+                    self._answers[gid] = self.engine.answers(queries)
         self._prepared.update(c.id for c in todo)
+        self._release_plans()
         self.stats = stats if self.stats is None else _add(self.stats, stats)
         return stats
+
+    def _look_up(
+        self, cases: Sequence[Case]
+    ) -> tuple[list[Query], dict[tuple[str, Value], list[Query]], int]:
+        """Plan the cases' unanswered groups and read what the store holds: complete groups
+        become answers; returns the queries with no stored answer (deduplicated), the groups
+        they leave incomplete, and how many queries were planned."""
+        groups = {
+            (condition.id, value): (condition, value)
+            for case in cases
+            for condition, value in self._groups(case)
+            if (condition.id, value) not in self._answers
+        }
+        planned: dict[tuple[str, Value], list[Query]] = {}
+        for gid, (condition, value) in groups.items():
+            queries = self._by_value(condition).get(value, [])
+            if self.options.shard is not None:
+                index, count = self.options.shard
+                queries = [q for q in queries if in_shard(q.key, index, count)]
+            planned[gid] = queries
+        # one lookup for every group: the store reads its keys in sorted order in one pass
+        columns = self.engine.columns([q for queries in planned.values() for q in queries])
+        incomplete: dict[tuple[str, Value], list[Query]] = {}
+        absent: list[Query] = []
+        start = 0
+        for gid, queries in planned.items():
+            part = columns.part(start, start + len(queries))
+            start += len(queries)
+            if part.complete and self.options.shard is None:
+                self._answers[gid] = Answers.of_queries(queries, part)
+                continue
+            incomplete[gid] = queries
+            found = part.found.tolist()
+            absent.extend(q for q, ok in zip(queries, found, strict=True) if not ok)
+        return self.engine.deduplicated([absent]), incomplete, start
+
+    def planned_queries(self, case: Case) -> list[Query]:
+        """Every query a case reads, group by group (planned once per run)."""
+        return [q for c, v in self._groups(case) for q in self._by_value(c).get(v, [])]
 
     def records_for(self, cases: Iterable[Case]) -> list[Record]:
         """Every stored record the cases need, one per unique query (for responses.csv)."""
         queries = self.engine.plan(need for case in cases for need in self._needs(case))
         return self.engine.records(queries)
-
-    def _queries(self, condition: Condition, items: Sequence[Item]) -> list[Query]:
-        return self.engine.plan([(condition, items)])
 
     def _by_value(self, condition: Condition) -> dict[Value, list[Query]]:
         """A condition's queries by value, planned once per run (tests never re-plan)."""
@@ -337,46 +389,46 @@ class Run:
 
     def _ordered_queries(self, condition: Condition, items: Sequence[Item]) -> list[Query]:
         """The condition's queries for ``items`` in their order, each in its answer order."""
-        by_item: dict[str, list[Query]] = {}
-        for cond, group in ordered(condition, items):
-            for q in self.engine.queries_for(cond, group):
-                by_item.setdefault(q.item.id, []).append(q)
-        return [q for item in items for q in by_item.pop(item.id, [])]
+        if not condition.template.counterbalanced:
+            return self.engine.queries((condition, item) for item in items)
+        variants = {order: replace(condition, order=order) for order in range(2)}
+        orders = self._answer_orders
+        pairs = []
+        for item in items:
+            order = orders.get(item.id)
+            if order is None:
+                order = orders[item.id] = answer_order_for(item.id)
+            pairs.append((variants[order], item))
+        return self.engine.queries(pairs)
 
-    def _planned(self, case: Case) -> dict[Value, list[Query]]:
-        neutral = self._by_value(NEUTRAL_CONDITION)
-        if isinstance(case, ValueCase):
-            planned = neutral.get(case.value, [])
-            if self.options.keying == "balanced":
-                planned = planned + self._by_value(DISLIKE_CONDITION).get(case.value, [])
-            return {case.value: planned}
-        return neutral | {v: neutral[v] + qs for v, qs in self._by_value(case.condition).items()}
+    def _group(self, condition: Condition, value: Value) -> Answers:
+        """One group's answers (after prepare); a group with no items has none."""
+        answers = self._answers.get((condition.id, value))
+        if answers is None:  # a value without items in this run
+            return Answers.of_queries([], Columns.blank(0))
+        return answers
 
-    def _records_by_value(self, condition: Condition) -> dict[Value, list[Any]]:
-        if condition == NEUTRAL_CONDITION:  # shared by every case: each value loads once
-            return {value: self._neutral(value) for value in self._by_value(condition)}
-        return {
-            value: self.engine.records(queries)
-            for value, queries in self._by_value(condition).items()
-        }
+    def _answers_by_value(self, condition: Condition) -> dict[Value, Answers]:
+        return {value: self._group(condition, value) for value in self.values}
 
-    def _neutral(self, value: Value) -> list[Record]:
-        """One value's neutral records, loaded from the store once per run (after prepare)."""
-        records = self._neutral_records.get(value)
-        if records is None:
-            queries = self._by_value(NEUTRAL_CONDITION).get(value, [])
-            records = self._neutral_records[value] = self.engine.records(queries)
-        return records
+    def _release_plans(self) -> None:
+        """Drop the plans of conditions whose every group is answered: at full scale they
+        are ~550k query objects that only slow the garbage collector down from then on."""
+        for cid in list(self._plans):
+            if all((cid, value) in self._answers for value in self._plans[cid]):
+                del self._plans[cid]
 
     def value_result(self, value: Value) -> ValueResult:
         """The neutral score of one value (prepares its case if needed)."""
-        case = ValueCase(value)
-        self.prepare([case])
-        result = score_value(value, self._neutral(value))
+        self.prepare([ValueCase(value)])
+        with gc_paused():
+            return self._value_result(value)
+
+    def _value_result(self, value: Value) -> ValueResult:
+        result = score_value(value, self._group(NEUTRAL_CONDITION, value))
         if self.options.keying != "balanced":
             return result
-        dislike = self.engine.records(self._by_value(DISLIKE_CONDITION).get(value, []))
-        reverse = score_value(value, dislike)
+        reverse = score_value(value, self._group(DISLIKE_CONDITION, value))
         return replace(result, keying=keying_scores(result.item_scores, reverse.item_scores))
 
     def persona_result(self, case: PersonaCase) -> PersonaResult:
@@ -385,12 +437,13 @@ class Run:
         result = self._persona_results.get(case.id)
         if result is None:
             self.prepare([case])
-            result = self._persona_results[case.id] = score_persona(
-                case.persona,
-                case.strategy,
-                self._records_by_value(NEUTRAL_CONDITION),
-                self._records_by_value(case.condition),
-            )
+            with gc_paused():
+                result = self._persona_results[case.id] = score_persona(
+                    case.persona,
+                    case.strategy,
+                    self._answers_by_value(NEUTRAL_CONDITION),
+                    self._answers_by_value(case.condition),
+                )
         return result
 
     def identity(self, case: Case) -> dict[str, Any]:

@@ -7,13 +7,17 @@ Refusals, unparsable answers and failed queries are counted and reported but nev
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any
+from weakref import WeakKeyDictionary
 
+import numpy as np
+from numpy.typing import NDArray
+
+from valspec.answers import ERROR, NO, NO_ISQ, YES, Answers
 from valspec.engine import Record
-from valspec.persona_metrics import PersonaMetrics, persona_metrics, verdicts_by_value
+from valspec.persona_metrics import PersonaMetrics, persona_metrics_from_codes
 from valspec.personas import Persona
 from valspec.stats import (
     KeyingScores,
@@ -23,8 +27,6 @@ from valspec.stats import (
     wilson_interval,
 )
 from valspec.values import CIRCLE_ORDER, Value
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,19 @@ class Tally:
         return getattr(self, verdict) / self.total if self.total else 0.0
 
 
-def tally(records: Iterable[Record]) -> Tally:
-    """Count records by verdict."""
-    counts = Counter(r.verdict for r in records)
-    return Tally(**{k: counts.get(k, 0) for k in ("yes", "no", "refusal", "unparsable", "error")})
+Scorable = Answers | Sequence[Record]
+"""What scorers accept: answers in column form (what runs pass), or records (tests)."""
+
+
+def as_answers(answers: Scorable) -> Answers:
+    """``answers`` in column form (records are converted)."""
+    return answers if isinstance(answers, Answers) else Answers.from_records(answers)
+
+
+def tally(answers: Scorable) -> Tally:
+    """Count answers by verdict."""
+    yes, no, refusal, unparsable, error = as_answers(answers).counts.tolist()
+    return Tally(yes=yes, no=no, refusal=refusal, unparsable=unparsable, error=error)
 
 
 @dataclass(frozen=True)
@@ -83,28 +94,29 @@ class ValueResult:
         return self.tally.decided
 
 
-def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
-    """Score one value from its items' records (one record per item and sample)."""
-    counts = tally(records)
+def score_value(value: Value, answers: Scorable) -> ValueResult:
+    """Score one value from its items' answers (one per item and sample)."""
+    answers = as_answers(answers)
+    counts = tally(answers)
     low, high = wilson_interval(counts.yes, counts.decided)
     score = 100.0 * counts.yes / counts.decided if counts.decided else math.nan
-    p_values = [r.response.p_yes for r in records if r.response.p_yes is not None]
+    p_values = answers.p_yes[~np.isnan(answers.p_yes)].tolist()
     mean_p = 100.0 * sum(p_values) / len(p_values) if p_values else None
-    items = {r.item_id: r.verdict for r in records if r.sample_index == 0}
-    mode, item_scores = item_outcomes(records)
+    mode, item_scores = item_outcomes(answers)
     if mode == "binary":
         mode_score, mode_ci = score, (100.0 * low, 100.0 * high)
     else:
         mean, _, (m_low, m_high) = mean_interval(list(item_scores.values()))
         mode_score, mode_ci = 100.0 * mean, (100.0 * m_low, 100.0 * m_high)
+    items, index = answers.items, answers.item_index
     return ValueResult(
         value=value,
         tally=counts,
         score=score,
         ci=(100.0 * low, 100.0 * high),
         mean_p_yes=mean_p,
-        items=dict(sorted(items.items())),
-        errors={r.item_id: r.response.error for r in records if r.response.error},
+        items=answers.first_verdicts,
+        errors={items[index[pos]]: why for pos, why in sorted(answers.errors.items())},
         mode=mode,
         item_scores=item_scores,
         mode_score=mode_score,
@@ -112,26 +124,31 @@ def score_value(value: Value, records: Sequence[Record]) -> ValueResult:
     )
 
 
-def item_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
+_OUTCOMES: WeakKeyDictionary[Answers, tuple[str, dict[str, float]]] = WeakKeyDictionary()
+
+
+def item_outcomes(answers: Scorable) -> tuple[str, dict[str, float]]:
     """Per-item outcomes in [0, 1] and their mode: mean P(yes) when the model reports it,
-    else the share of yes over an item's samples (``sampled``), else its 1/0 verdict."""
-    # One pass per mode over the answered records (this runs for every value of every case).
-    answered = [r for r in records if not r.response.error]
-    if any(r.response.p_yes is not None for r in answered):
-        ps: dict[str, list[float]] = {}
-        for r in answered:
-            p = r.response.p_yes
-            if p is not None:
-                ps.setdefault(r.item_id, []).append(p)
-        return "p_yes", {item: sum(v) / len(v) for item, v in sorted(ps.items())}
-    sampled = any(r.sample_index > 0 for r in answered)
-    votes: dict[str, list[bool]] = {}
-    for r in answered:
-        verdict = str(r.parsed.verdict)
-        if verdict in {"yes", "no"}:
-            votes.setdefault(r.item_id, []).append(verdict == "yes")
-    shares = {item: sum(v) / len(v) for item, v in sorted(votes.items())}
-    return ("sampled" if sampled else "binary"), shares
+    else the share of yes over an item's samples (``sampled``), else its 1/0 verdict.
+
+    Memoized per :class:`Answers` object (read-only result): every persona case of a run
+    shares the neutral answers."""
+    answers = as_answers(answers)
+    found = _OUTCOMES.get(answers)
+    if found is None:
+        found = _OUTCOMES[answers] = _item_outcomes(answers)
+    return found
+
+
+def _item_outcomes(answers: Answers) -> tuple[str, dict[str, float]]:
+    answered = answers.verdicts != ERROR
+    reported = answered & ~np.isnan(answers.p_yes)
+    if reported.any():
+        return "p_yes", answers.item_means(answers.p_yes, reported)
+    sampled = bool((answers.samples[answered] > 0).any())
+    decided = (answers.verdicts == YES) | (answers.verdicts == NO)
+    yes = (answers.verdicts == YES).astype(np.float64)
+    return ("sampled" if sampled else "binary"), answers.item_means(yes, decided)
 
 
 @dataclass(frozen=True)
@@ -164,20 +181,25 @@ class PersonaResult:
 def score_persona(
     persona: Persona,
     strategy: str,
-    neutral: Mapping[Value, Sequence[Record]],
-    playing: Mapping[Value, Sequence[Record]],
+    neutral: Mapping[Value, Scorable],
+    playing: Mapping[Value, Scorable],
 ) -> PersonaResult:
-    """Compare the persona condition's records with the neutral ones, value by value."""
+    """Compare the persona condition's answers with the neutral ones, value by value."""
+    before_by_value = {v: as_answers(a) for v, a in neutral.items()}
+    after_by_value = {v: as_answers(a) for v, a in playing.items()}
     deltas: dict[Value, float] = {}
     ses: dict[Value, float] = {}
     for value in CIRCLE_ORDER:
-        before = first_verdicts(neutral.get(value, ()))
-        after = {r.item_id: r.verdict for r in playing.get(value, ()) if r.sample_index == 0}
-        paired = [i for i in before if i in after and {before[i], after[i]} <= {"yes", "no"}]
-        if not paired:
+        before, after = before_by_value.get(value), after_by_value.get(value)
+        if before is None or after is None:
+            continue
+        _, before_codes, after_codes = paired_codes(before, after)
+        decided = _decided(before_codes) & _decided(after_codes)
+        if not decided.any():
             continue
         mean, se = paired_mean_difference(
-            [float(after[i] == "yes") for i in paired], [float(before[i] == "yes") for i in paired]
+            (after_codes[decided] == YES).astype(np.float64),
+            (before_codes[decided] == YES).astype(np.float64),
         )
         deltas[value], ses[value] = 100.0 * mean, 100.0 * se
     targets = [v for v in persona.raises if v in deltas]
@@ -189,83 +211,117 @@ def score_persona(
         ci = normal_interval(shift, math.sqrt(var))
     else:
         shift, ci = math.nan, (math.nan, math.nan)
-    all_records = [r for records in playing.values() for r in records]
-    disagreements = [r.parsed.isq_disagrees for r in all_records if r.parsed.derived is not None]
+    everything = list(after_by_value.values())
+    isq = np.concatenate([a.isq for a in everything]) if everything else np.zeros(0, np.int8)
+    stated = isq[isq != NO_ISQ]
+    total = Tally()
+    for answers in everything:
+        total = _plus(total, tally(answers))
     return PersonaResult(
         persona=persona,
         strategy=strategy,
-        profile={v: score_value(v, playing[v]) for v in CIRCLE_ORDER if v in playing},
+        profile={v: score_value(v, after_by_value[v]) for v in CIRCLE_ORDER if v in playing},
         deltas=deltas,
         delta_se=ses,
         shift=shift,
         ci=ci,
         target_delta=_mean(deltas[v] for v in targets) if targets else math.nan,
-        tally=tally(all_records),
-        isq_disagreement=(sum(disagreements) / len(disagreements)) if disagreements else None,
-        metrics=persona_metrics(
+        tally=total,
+        isq_disagreement=int(stated.sum()) / len(stated) if len(stated) else None,
+        metrics=persona_metrics_from_codes(
             persona.raises,
-            {v: first_verdicts(group) for v, group in neutral.items()},
-            verdicts_by_value(playing),
+            {
+                v: sorted_codes(before_by_value.get(v), after_by_value.get(v))
+                for v in CIRCLE_ORDER
+                if v in before_by_value or v in after_by_value
+            },
         ),
-        **_item_deltas(neutral, playing),
+        **_item_deltas(before_by_value, after_by_value),
+    )
+
+
+def paired_codes(
+    before: Answers, after: Answers
+) -> tuple[Sequence[str], NDArray[np.int8], NDArray[np.int8]]:
+    """First-sample verdict codes of both sides on ``before``'s items, in its order (-1 where
+    ``after`` has no answer for an item)."""
+    if before.items == after.items:  # the usual case: both planned from one item list
+        return before.items, before.first_by_item, after.first_by_item
+    codes = after.first_codes
+    other = np.array([codes.get(i, -1) for i in before.items], dtype=np.int8)
+    return before.items, before.first_by_item, other
+
+
+def sorted_codes(
+    before: Answers | None, after: Answers | None
+) -> tuple[list[str], NDArray[np.int8], NDArray[np.int8]]:
+    """First-sample verdict codes of both sides over the union of their items, sorted by id
+    (-1 where a side has no answer): the persona metrics' input."""
+    if before is not None and after is not None and before.items == after.items:
+        order = before.sorted_items
+        ids = [before.items[i] for i in order.tolist()]
+        return ids, before.first_by_item[order], after.first_by_item[order]
+    sides = [side.first_codes for side in (before, after) if side is not None]
+    ids = sorted(set().union(*sides))
+    return ids, _codes_for(before, ids), _codes_for(after, ids)
+
+
+def _codes_for(answers: Answers | None, ids: Sequence[str]) -> NDArray[np.int8]:
+    codes = answers.first_codes if answers is not None else {}
+    return np.array([codes.get(i, -1) for i in ids], dtype=np.int8)
+
+
+def _decided(codes: NDArray[np.int8]) -> NDArray[np.bool_]:
+    return np.asarray((codes == YES) | (codes == NO), dtype=bool)
+
+
+def _plus(a: Tally, b: Tally) -> Tally:
+    return Tally(
+        yes=a.yes + b.yes,
+        no=a.no + b.no,
+        refusal=a.refusal + b.refusal,
+        unparsable=a.unparsable + b.unparsable,
+        error=a.error + b.error,
     )
 
 
 def _item_deltas(
-    neutral: Mapping[Value, Sequence[Record]], playing: Mapping[Value, Sequence[Record]]
+    neutral: Mapping[Value, Answers], playing: Mapping[Value, Answers]
 ) -> dict[str, Any]:
     """Per-item persona-minus-neutral outcomes, by value, in one mode for every value."""
-    pairs = {v: (_shared_outcomes(neutral.get(v, ())), item_outcomes(playing[v])) for v in playing}
+    empty = Answers.from_records([])
+    pairs = {v: (item_outcomes(neutral.get(v, empty)), item_outcomes(playing[v])) for v in playing}
     modes = {m for (m0, _), (m1, _) in pairs.values() for m in (m0, m1)}
     if len(modes) > 1:  # mixed: fall back to first-sample verdicts everywhere
         pairs = {
-            v: (_verdict_outcomes(neutral.get(v, ())), _verdict_outcomes(playing[v]))
+            v: (_verdict_outcomes(neutral.get(v, empty)), _verdict_outcomes(playing[v]))
             for v in playing
         }
         modes = {"binary"}
-    deltas = {
-        v: {i: after[i] - before[i] for i in sorted(set(before) & set(after))}
-        for v, ((_, before), (_, after)) in pairs.items()
+    return {
+        "item_deltas": {
+            v: _differences(before, after) for v, ((_, before), (_, after)) in pairs.items()
+        },
+        "item_mode": modes.pop() if modes else "binary",
     }
-    return {"item_deltas": deltas, "item_mode": modes.pop() if modes else "binary"}
 
 
-_SHARED: dict[tuple[int, str], tuple[Sequence[Record], Any]] = {}
+def _differences(before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
+    """``after - before`` on the items both have, sorted by id."""
+    if before.keys() == after.keys():  # the usual case; both are sorted by id
+        diffs = np.fromiter(after.values(), float) - np.fromiter(before.values(), float)
+        return dict(zip(after, diffs.tolist(), strict=True))
+    return {i: after[i] - before[i] for i in sorted(set(before) & set(after))}
 
 
-def _shared(records: Sequence[Record], name: str, compute: Callable[[Sequence[Record]], T]) -> T:
-    """``compute(records)`` once per neutral record list and ``name``: every persona case of a
-    run shares the same (read-only) neutral lists; the memo keeps each list alive, so its id
-    cannot be reused while it is in the memo."""
-    entry = _SHARED.get((id(records), name))
-    if entry is not None and entry[0] is records:
-        return cast(T, entry[1])
-    result = compute(records)
-    if len(_SHARED) >= 128:
-        _SHARED.clear()
-    _SHARED[(id(records), name)] = (records, result)
-    return result
+def first_verdicts(answers: Scorable) -> dict[str, str]:
+    """``{item id: verdict}`` of the first samples, sorted by item id (read-only)."""
+    return as_answers(answers).first_verdicts
 
 
-def _shared_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
-    return _shared(records, "outcomes", item_outcomes)
-
-
-def first_verdicts(records: Sequence[Record]) -> dict[str, str]:
-    """``{item id: verdict}`` of the first samples (read-only: shared for neutral lists)."""
-    return _shared(records, "verdicts", _first_verdicts)
-
-
-def _first_verdicts(records: Sequence[Record]) -> dict[str, str]:
-    return {r.item_id: r.verdict for r in records if r.sample_index == 0}
-
-
-def _verdict_outcomes(records: Sequence[Record]) -> tuple[str, dict[str, float]]:
-    return "binary", {
-        r.item_id: float(r.verdict == "yes")
-        for r in records
-        if r.sample_index == 0 and r.verdict in ("yes", "no")
-    }
+def _verdict_outcomes(answers: Answers) -> tuple[str, dict[str, float]]:
+    verdicts = answers.first_verdicts
+    return "binary", {i: float(v == "yes") for i, v in verdicts.items() if v in ("yes", "no")}
 
 
 def _mean(values: Iterable[float]) -> float:

@@ -26,7 +26,7 @@ def paired_mean_difference(after: Sequence[float], before: Sequence[float]) -> t
     """Mean of ``after - before`` over paired items and its standard error (nan if n < 2)."""
     if len(after) != len(before):
         raise ValueError(f"paired samples differ in length: {len(after)} vs {len(before)}")
-    if not after:
+    if len(after) == 0:
         return (math.nan, math.nan)
     diffs = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
     mean = float(diffs.mean())

@@ -86,7 +86,8 @@ def test_intervals_are_seeded_and_shared_across_personas() -> None:
     c = persona_metrics([Value.TRADITION], NEUTRAL, _steered([Value.TRADITION], 0.5))
     assert a.circumplex == b.circumplex and a.plan == b.plan == c.plan
     other_seed = persona_metrics([Value.POWER], NEUTRAL, _steered([Value.POWER], 0.5), seed=1)
-    assert other_seed.opposite_drop.ci != a.opposite_drop.ci
+    drops = other_seed.replicates["opposite_drop"], a.replicates["opposite_drop"]
+    assert not np.array_equal(*drops, equal_nan=True)
 
 
 def test_no_targets_among_the_values_gives_nan() -> None:
@@ -157,14 +158,23 @@ def test_shared_float32_plan_gives_the_float64_replicates() -> None:
     got = persona_metrics([Value.POWER], NEUTRAL, playing, resamples=200, seed=7)
     assert pm._counts(200, 7, 0, 20) is pm._counts(200, 7, 0, 20)  # drawn once, shared
     assert pm._counts(200, 7, 0, 20).dtype == np.float32
-    outcomes = pm._outcomes(NEUTRAL, playing)
-    fresh = {
-        v: np.random.default_rng([7, CIRCLE_ORDER.index(v)])
-        .multinomial(20, np.full(20, 1 / 20), size=200)
-        .astype(np.float64)
-        for v in outcomes
-    }
+    outcomes = pm._outcomes(pm.codes_from_verdicts(NEUTRAL, playing))
+    fresh = {v: pm._draw(200, 7, CIRCLE_ORDER.index(v), 20).astype(np.float64) for v in outcomes}
     values, deltas, scores = pm._per_value(outcomes, fresh)
     reference = pm._metrics(values, [Value.POWER], deltas, scores)
     for name in METRICS:
         assert np.array_equal(got.replicates[name], reference[name], equal_nan=True)
+
+
+def test_bootstrap_rows_draw_n_videos_with_replacement_uniformly() -> None:
+    """Each row of the plan is a multinomial(n, 1/n) draw: sums to n, every video equally
+    likely (mean count 1, variance (n - 1) / n), and the same seed gives the same plan."""
+    from valspec import persona_metrics as pm
+
+    counts = pm._draw(4000, 3, 2, 25)
+    assert counts.shape == (4000, 25) and (counts.sum(axis=1) == 25).all()
+    assert (counts >= 0).all() and np.array_equal(counts, np.round(counts))
+    assert counts.mean(axis=0) == pytest.approx(np.ones(25), abs=0.06)
+    assert counts.var(axis=0).mean() == pytest.approx(24 / 25, abs=0.05)
+    assert np.array_equal(counts, pm._draw(4000, 3, 2, 25))
+    assert not np.array_equal(counts, pm._draw(4000, 3, 3, 25))

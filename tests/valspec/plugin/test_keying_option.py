@@ -30,7 +30,7 @@ def _run(keying: str) -> Run:
 def test_balanced_keying_asks_both_questions_each_item_in_its_answer_order() -> None:
     run = _run("balanced")
     try:
-        planned = run._planned(ValueCase(Value.POWER))[Value.POWER]
+        planned = run.planned_queries(ValueCase(Value.POWER))
         items = run.items_by_value[Value.POWER]
         assert len(planned) == 2 * len(items)
         assert {q.condition.keying for q in planned} == {"like", "dislike"}
@@ -59,7 +59,7 @@ def test_balanced_keying_asks_both_questions_each_item_in_its_answer_order() -> 
 def test_like_keying_is_the_default_and_asks_one_question() -> None:
     run = _run("like")
     try:
-        planned = run._planned(ValueCase(Value.POWER))[Value.POWER]
+        planned = run.planned_queries(ValueCase(Value.POWER))
         assert {q.condition.keying for q in planned} == {"like"}
         assert {q.condition.order for q in planned} == {0, 1}  # counterbalanced all the same
         assert run.value_result(Value.POWER).keying is None
