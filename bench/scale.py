@@ -104,6 +104,20 @@ def build(root: Path, items: int) -> Path:
     return data / "manifest.jsonl"
 
 
+def child_env(keep_env: bool) -> dict[str, str]:
+    """The pytest child's environment: no progress bar, and (unless ``keep_env``) Python's
+    default of caching bytecode, so pytest keeps the assertion-rewritten modules of its
+    plugins between runs as it does on a normal machine (some sandboxes switch it off with
+    PYTHONDONTWRITEBYTECODE=1, which makes every run rewrite ~150 modules again)."""
+    env = {**os.environ, "VALSPEC_PROGRESS": "0"}
+    if not keep_env:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+ENV: dict[str, str] = {}
+
+
 def run_pytest(root: Path, *args: str) -> tuple[float, float, str]:
     """Run pytest in a subprocess: (seconds, peak RSS of that child in MB, summary line)."""
     start = time.perf_counter()
@@ -113,7 +127,7 @@ def run_pytest(root: Path, *args: str) -> tuple[float, float, str]:
             cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "VALSPEC_PROGRESS": "0"},
+            env=ENV or child_env(False),
         )
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -143,7 +157,14 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--naive", type=int, default=20_000, help="tests in the naive run")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
+    parser.add_argument(
+        "--keep-env",
+        action="store_true",
+        help="run pytest with this environment as is (PYTHONDONTWRITEBYTECODE included)",
+    )
     args = parser.parse_args()
+    ENV.update(child_env(args.keep_env))
+    cached_bytecode = "PYTHONDONTWRITEBYTECODE" not in ENV
     root = Path(tempfile.mkdtemp(prefix="valspec-scale-"))
     try:
         manifest = build(root, args.items)
@@ -156,7 +177,8 @@ def main() -> None:
         ]
         print(
             f"{args.items:,} items x {1 + PERSONAS * len(STRATEGIES)} conditions = "
-            f"{queries:,} queries; project {root}"
+            f"{queries:,} queries; project {root}; bytecode cache "
+            + ("on (Python's default)" if cached_bytecode else "off (PYTHONDONTWRITEBYTECODE)")
         )
         empty, _, _ = run_pytest(root, "test_suite.py", "--collect-only", "--model=fast")
         print(f"pytest start + collect (loads the manifest): {empty:6.1f} s")
