@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ KINDS = ("video", "image")
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
 MANIFEST_NAMES = ("manifest.jsonl", "metadata.jsonl")
+
+_VALUES_BY_NAME: dict[str, Value] = {v.value: v for v in CIRCLE_ORDER}
+"""Canonical value names: a manifest almost always spells values this way (one dict hit)."""
+_HASH_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(record, separators=(",", ":"))`` without building an encoder per record."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +71,25 @@ class Dataset:
     @cached_property
     def content_hash(self) -> str:
         """sha256 over what determines results: ids, media hashes, kinds, platforms, labels."""
-        digest = hashlib.sha256()
-        for item in sorted(self.items, key=lambda i: i.id):
-            weights = {v.value: w for v, w in sorted(item.value_weights.items())}
-            record = [item.id, item.sha256, item.kind, item.platform, item.value.value, weights]
-            digest.update(json.dumps(record, separators=(",", ":")).encode())
-            digest.update(b"\n")
-        return "sha256:" + digest.hexdigest()
+        # One compact JSON line per item, sorted by id, hashed in one update: the same bytes as
+        # hashing line by line. A Value is a str whose text is its name, so values encode as
+        # their names without ``.value``.
+        encode = _HASH_ENCODER.encode
+        lines = [
+            encode(
+                [
+                    item.id,
+                    item.sha256,
+                    item.kind,
+                    item.platform,
+                    item.value,
+                    dict(sorted(item.value_weights.items())),
+                ]
+            )
+            for item in sorted(self.items, key=attrgetter("id"))
+        ]
+        lines.append("")
+        return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     def by_value(self) -> dict[Value, list[Item]]:
         """Items grouped by primary value, in circle order (values with no items are absent)."""
@@ -138,6 +156,7 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
     seen: dict[str, int] = {}
     hashes: dict[Path, str] = {}
     paths: dict[str, Path] = {}  # file string -> resolved path: many rows share a file
+    files: dict[str, _File] = {}  # file strings a full check has already accepted
     with manifest.open(encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -149,9 +168,14 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
                 raise DataError(reason, file=manifest, line=line_no) from None
             if not isinstance(row, dict):
                 raise DataError("expected a JSON object", file=manifest, line=line_no)
-            item = _parse_row(
-                row, manifest, root, line_no, hashes=hashes, verify=verify_hashes, paths=paths
-            )
+            try:
+                item = _parse_plain_row(row, line_no, files, hashes, verify=verify_hashes)
+            except _NotPlain:  # the full check: first row of a file, or anything unusual
+                item = _parse_row(
+                    row, manifest, root, line_no, hashes=hashes, verify=verify_hashes, paths=paths
+                )
+                if item.file not in files:
+                    files[item.file] = _File(item.path, _kind_of(item.path), Path(item.file).stem)
             if item.id in seen:
                 raise DataError(
                     f"duplicate id {item.id!r} (first on line {seen[item.id]})",
@@ -173,6 +197,90 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _File:
+    """A manifest file string that resolved inside the root to an existing file."""
+
+    path: Path
+    kind: str  # what its suffix says ("" when it says nothing)
+    stem: str  # the id of a row without one
+
+
+class _NotPlain(Exception):
+    """A row the fast path leaves to the full check (which words any error)."""
+
+
+def _kind_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return "video" if suffix in VIDEO_SUFFIXES else "image" if suffix in IMAGE_SUFFIXES else ""
+
+
+def _optional_text(row: dict[str, Any], fld: str, default: str = "") -> str:
+    raw = row.get(fld)
+    if raw is None:
+        return default
+    if not isinstance(raw, str):
+        raise _NotPlain
+    return raw
+
+
+def _parse_plain_row(
+    row: dict[str, Any],
+    line: int,
+    files: dict[str, _File],
+    hashes: dict[Path, str],
+    *,
+    verify: bool,
+) -> Item:
+    """A valid row about a file already checked, built without the full check's overhead.
+
+    Raises :class:`_NotPlain` for anything else (a new file, value weights, a value not spelt
+    canonically, anything invalid), so :func:`_parse_row` decides it: the same item, the same
+    error. A file is resolved, found and hashed once per load, as the full check does.
+    """
+    file = row.get("file" if "file" in row or "file_name" not in row else "file_name")
+    if not isinstance(file, str) or file not in files:
+        raise _NotPlain
+    known = files[file]
+    kind = _optional_text(row, "kind") or known.kind
+    platform = _optional_text(row, "platform", "unknown")
+    raw_value = row.get("value")
+    value = _VALUES_BY_NAME.get(raw_value) if isinstance(raw_value, str) else None
+    if kind not in KINDS or platform not in PLATFORMS or value is None:
+        raise _NotPlain
+    if row.get("value_weights") is not None:
+        raise _NotPlain
+    keywords = row.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        raise _NotPlain
+    declared = _optional_text(row, "sha256").lower()
+    actual = declared
+    if verify or not declared:
+        actual = hashes.get(known.path, "")
+        if not actual or (declared and declared != actual):
+            raise _NotPlain
+    return Item(
+        id=_optional_text(row, "id") or known.stem,
+        file=file,
+        path=known.path,
+        kind=kind,
+        platform=platform,
+        value=value,
+        sha256=actual,
+        value_weights={value: 1.0},
+        topic=_optional_text(row, "topic"),
+        caption=_optional_text(row, "caption"),
+        keywords=tuple(keywords),
+        line=line,
+    )
+
+
+def _value_of(name: str) -> Value:
+    """:func:`parse_value`, with a dict hit for a canonical name first."""
+    value = _VALUES_BY_NAME.get(name)
+    return value if value is not None else parse_value(name)
 
 
 def _parse_row(
@@ -216,7 +324,7 @@ def _parse_row(
     platform = text("platform", required=False, default="unknown")
     _check_choice(platform, PLATFORMS, "platform", manifest, line)
     try:
-        value = parse_value(text("value", required=True))
+        value = _value_of(text("value", required=True))
     except KeyError as exc:
         raise fail("value", str(exc)) from None
     weights = _parse_weights(row.get("value_weights"), value, fail)
@@ -269,7 +377,7 @@ def _parse_weights(raw: object, primary: Value, fail: Any) -> dict[Value, float]
     weights: dict[Value, float] = {}
     for name, weight in raw.items():
         try:
-            value = parse_value(name)
+            value = _value_of(name)
         except KeyError as exc:
             raise fail(f"value_weights.{name}", str(exc)) from None
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:

@@ -115,11 +115,23 @@ def persona_payload(result: PersonaResult, identity: Mapping[str, Any]) -> Paylo
         "identity": dict(identity),
         "item_count": result.tally.total,
         "item_mode": result.item_mode,
-        "item_deltas": {
-            v.value: {i: round(d, 3) + 0.0 for i, d in items.items()}
-            for v, items in result.item_deltas.items()
-        },
+        "item_deltas": {v.value: _rounded(items) for v, items in result.item_deltas.items()},
     }
+
+
+def _rounded(changes: Mapping[str, float]) -> dict[str, float]:
+    """``round(d, 3) + 0.0`` of each per-item change (the ``+ 0.0`` drops a negative zero).
+
+    Each distinct change is rounded once when changes repeat (verdict changes take a handful
+    of values, -1, 0 and 1, over thousands of items). The result depends only on the number
+    (equal numbers, even 0.0 and -0.0 or 1 and 1.0, round to the same float), so rounding by
+    distinct number is exact.
+    """
+    distinct = set(changes.values())
+    if 2 * len(distinct) > len(changes):  # mostly distinct (P(yes) changes): round each
+        return {item: round(change, 3) + 0.0 for item, change in changes.items()}
+    rounded = {change: round(change, 3) + 0.0 for change in distinct}
+    return dict(zip(changes, map(rounded.__getitem__, changes.values()), strict=True))
 
 
 def _estimate(estimate: Estimate, digits: int) -> dict[str, Any]:
@@ -218,12 +230,12 @@ def compare_value(current: Payload, baseline: Payload | None, tolerance: float) 
     mode, now_scores, base_scores = comparable_outcomes(current, baseline)
     now_items: dict[str, str] = current["items"]
     base_items: dict[str, str] = baseline.get("items", {})
-    if not set(now_items) & set(base_items):
+    shared = len(set(now_items).intersection(base_items))
+    if not shared:
         return _stale(name, ["no item in common with the baseline"], tolerance)
     common = set(now_scores) & set(base_scores)
     notes = []
-    if len(set(now_items) & set(base_items)) < len(base_items):
-        shared = len(set(now_items) & set(base_items))
+    if shared < len(base_items):
         notes.append(f"compared on {shared} of the baseline's {len(base_items)} items")
     if not common:
         return Comparison("pass", name, None, None, None, tolerance, notes=tuple(notes))
@@ -239,7 +251,6 @@ def compare_value(current: Payload, baseline: Payload | None, tolerance: float) 
         f"(n={len(common)}), 95 % CI [{current['score_ci95'][0]}, {current['score_ci95'][1]}]",
         f"  difference {delta:+.1f} points; tolerance ±{tolerance:g} points",
     ]
-    order = sorted(common, key=lambda i: (-abs(now_scores[i] - base_scores[i]), i))
     if mode == "binary":
         flips_down = sorted(i for i in common if base_scores[i] > now_scores[i])
         flips_up = sorted(i for i in common if base_scores[i] < now_scores[i])
@@ -248,6 +259,7 @@ def compare_value(current: Payload, baseline: Payload | None, tolerance: float) 
         if flips_up:
             lines.append(f"  flipped no -> yes ({len(flips_up)}): {', '.join(flips_up[:8])}")
     else:
+        order = sorted(common, key=lambda i: (-abs(now_scores[i] - base_scores[i]), i))
         moved = [f"{i} {100 * base_scores[i]:.0f}->{100 * now_scores[i]:.0f}" for i in order[:8]]
         lines.append(f"  items that moved most: {', '.join(moved)}")
     lines.extend(f"  note: {n}" for n in notes)

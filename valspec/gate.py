@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -129,10 +130,11 @@ class _Analysis:
 
 
 def _analyse(case: GateCase, options: GateOptions) -> _Analysis:
-    common = sorted(set(case.current) & set(case.baseline))
+    common = sorted(set(case.current).intersection(case.baseline))
     if len(common) >= 2:
-        now = np.array([case.current[i] for i in common], dtype=float)
-        base = np.array([case.baseline[i] for i in common], dtype=float)
+        pick = itemgetter(*common)  # a tuple of the values, in ``common`` order
+        now = np.array(pick(case.current), dtype=float)
+        base = np.array(pick(case.baseline), dtype=float)
         diffs = now - base
         if options.bootstrap:
             result = paired_bootstrap_test(diffs.tolist(), seed=options.seed)
@@ -144,12 +146,7 @@ def _analyse(case: GateCase, options: GateOptions) -> _Analysis:
             spread = float(np.mean(diffs != 0))
         else:
             spread = max(float(diffs.std(ddof=1)), options.min_planning_sd)
-        order = sorted(common, key=lambda i: (-abs(case.current[i] - case.baseline[i]), i))
-        flips = tuple(
-            (i, case.baseline[i], case.current[i])
-            for i in order[:MAX_FLIPS]
-            if abs(case.current[i] - case.baseline[i]) >= (0.5 if case.binary else 0.0005)
-        )
+        flips = _flips(case, common, diffs)
         df = float(len(common) - 1)
         return _Analysis(case, result, float(base.mean()), float(now.mean()), df, spread, flips)
     now = np.array(list(case.current.values()), dtype=float)
@@ -163,6 +160,29 @@ def _analyse(case: GateCase, options: GateOptions) -> _Analysis:
     cur = float(now.mean()) if now.size else math.nan
     bas = float(base.mean()) if base.size else math.nan
     return _Analysis(case, result, bas, cur, df, spread, ())
+
+
+def _flips(
+    case: GateCase, common: list[str], diffs: np.ndarray
+) -> tuple[tuple[str, float, float], ...]:
+    """The items that moved most (largest change first, then by id), up to MAX_FLIPS of them.
+
+    ``common`` is sorted by id, so a stable sort of the changes, largest first, is the order
+    ``sorted(common, key=lambda i: (-abs(change of i), i))`` gives, without a Python key per
+    item. With NaN changes (no order) that sort itself decides, as it always did.
+    """
+    size = np.abs(diffs)
+    if np.isnan(size).any():
+        order = sorted(common, key=lambda i: (-abs(case.current[i] - case.baseline[i]), i))
+        order = order[:MAX_FLIPS]
+    else:
+        order = [common[k] for k in np.argsort(-size, kind="stable")[:MAX_FLIPS]]
+    threshold = 0.5 if case.binary else 0.0005
+    return tuple(
+        (i, case.baseline[i], case.current[i])
+        for i in order
+        if abs(case.current[i] - case.baseline[i]) >= threshold
+    )
 
 
 def _power(analysis: _Analysis, alpha: float, target: float) -> tuple[float, int]:

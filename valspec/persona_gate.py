@@ -51,7 +51,7 @@ def contrast_outcomes(
     base: Mapping[str, Mapping[str, float]] = baseline.get("item_deltas") or {}
     if not now or not base or current.get("item_mode") != baseline.get("item_mode"):
         return {}, {}
-    common = {v: sorted(set(now[v]) & set(base.get(v, {}))) for v in now}
+    common = {v: sorted(set(now[v]).intersection(base.get(v, {}))) for v in now}
     common = {v: items for v, items in common.items() if items}
     raises = set(current.get("raises", ()))
     targets = [v for v in common if v in raises]
@@ -64,9 +64,11 @@ def contrast_outcomes(
     for value, items in common.items():
         group = len(targets) if value in raises else -len(others)
         weight = total / (group * len(items))
-        for item in items:
-            out_now[f"{value}/{item}"] = weight * float(now[value][item])
-            out_base[f"{value}/{item}"] = weight * float(base[value][item])
+        # Whole-list passes per value (a large run has tens of thousands of items per value).
+        keys = [f"{value}/{item}" for item in items]
+        now_of, base_of = now[value].__getitem__, base[value].__getitem__
+        out_now.update(zip(keys, [weight * float(x) for x in map(now_of, items)], strict=True))
+        out_base.update(zip(keys, [weight * float(x) for x in map(base_of, items)], strict=True))
     return out_now, out_base
 
 

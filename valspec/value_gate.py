@@ -48,6 +48,7 @@ class ValspecWarning(UserWarning):
 @dataclass(frozen=True)
 class _Member:
     payload: Payload
+    baseline: Payload | None
     comparison: Comparison
     mode: str
 
@@ -83,7 +84,7 @@ class ValueGate:
             mode = str(payload["mode"])
             if baseline is not None and comparison.status in ("pass", "drift"):
                 mode = comparable_outcomes(payload, baseline)[0]
-            members[value] = _Member(payload, comparison, mode)
+            members[value] = _Member(payload, baseline, comparison, mode)
         return members
 
     @cached_property
@@ -93,9 +94,8 @@ class ValueGate:
         for value, member in self.members.items():
             if member.comparison.status not in ("pass", "drift"):
                 continue  # new and stale baselines are reported by the snapshot check
-            baseline = read_baseline(self.baseline_path(value))
-            assert baseline is not None
-            mode, now, base = comparable_outcomes(member.payload, baseline)
+            assert member.baseline is not None  # the baseline the comparison was made with
+            mode, now, base = comparable_outcomes(member.payload, member.baseline)
             tol = self.tolerance(member.payload)
             cases.append(GateCase(value.value, now, base, tol, binary=mode == "binary"))
         verdicts = evaluate_family(cases, self.options)

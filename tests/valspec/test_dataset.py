@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from valspec.dataset import load_dataset
+from valspec.dataset import KINDS, PLATFORMS, Dataset, Item, _parse_row, load_dataset
 from valspec.errors import DataError
 from valspec.values import Value
 
@@ -177,3 +177,139 @@ def test_rows_sharing_a_file_resolve_it_once(
     data = load_dataset(_manifest(tmp_path, rows))
     assert len({item.path for item in data.items}) == 1
     assert sum(p.name == "shared.jpg" for p in resolved) == 1
+
+
+# -- the fast paths give exactly what the straightforward code gives --------------------------
+
+
+def _reference_hash(data: Dataset) -> str:
+    """The content hash as first written: one json.dumps per item, hashed line by line."""
+    digest = hashlib.sha256()
+    for item in sorted(data.items, key=lambda i: i.id):
+        weights = {v.value: w for v, w in sorted(item.value_weights.items())}
+        record = [item.id, item.sha256, item.kind, item.platform, item.value.value, weights]
+        digest.update(json.dumps(record, separators=(",", ":")).encode())
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+weights = st.dictionaries(
+    st.sampled_from(list(Value)),
+    st.one_of(st.floats(0, 1), st.sampled_from([0, 1, 0.0, -0.0, 1.0, 0.30000000000000004])),
+    max_size=4,
+)
+items = st.lists(
+    st.builds(
+        Item,
+        id=st.text(min_size=1, max_size=12),
+        file=st.just("clip.jpg"),
+        path=st.just(Path("/data/clip.jpg")),
+        kind=st.sampled_from(KINDS),
+        platform=st.sampled_from(PLATFORMS),
+        value=st.sampled_from(list(Value)),
+        sha256=st.text(alphabet='0123456789abcdef"\\é', max_size=64),
+        value_weights=weights,
+    ),
+    max_size=20,
+    unique_by=lambda i: i.id,
+)
+
+
+@given(items)
+def test_content_hash_is_the_straightforward_hash(rows: list[Item]) -> None:
+    data = Dataset(manifest=Path("/data/manifest.jsonl"), items=tuple(rows))
+    assert data.content_hash == _reference_hash(data)
+
+
+def _reference_load(manifest: Path) -> Dataset:
+    """load_dataset with every row through the full check (the loader before its fast path)."""
+    root = manifest.parent.resolve()
+    hashes: dict[Path, str] = {}
+    paths: dict[str, Path] = {}
+    loaded: list[Item] = []
+    seen: dict[str, int] = {}
+    for line_no, line in enumerate(manifest.read_text().splitlines(), start=1):
+        row = json.loads(line)
+        item = _parse_row(row, manifest, root, line_no, hashes=hashes, verify=True, paths=paths)
+        if item.id in seen:
+            message = f"duplicate id {item.id!r} (first on line {seen[item.id]})"
+            raise DataError(message, file=manifest, line=line_no, field="id")
+        seen[item.id] = line_no
+        loaded.append(item)
+    return Dataset(manifest=manifest, items=tuple(loaded))
+
+
+FIELD_VALUES: dict[str, list[object]] = {
+    "kind": [None, "", "video", "image", "gif", 3],
+    "platform": [None, "", "tiktok", "unknown", "vine", ["tiktok"]],
+    "value": [None, "", " ", "power", "Power", "SD", "self_direction", "powr", 1],
+    "id": [None, "", " ", "x", 7],
+    "keywords": [None, [], ["a", "b"], ["a", 1], "beach"],
+    "sha256": [None, "", "SHA", "0" * 64, 5],
+    "topic": [None, "", "travel", 2],
+    "caption": [None, "hi", False],
+    "value_weights": [None, {}, {"universalism": 0.5}, {"power": 2}, {"nope": 0.1}, [1]],
+    "file_name": ["media/a.jpg", "media/b.jpg", "missing.jpg"],
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(sorted(FIELD_VALUES)),
+            st.integers(0, 9),
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_rows_of_known_files_load_as_the_full_check_loads_them(
+    tmp_path_factory: pytest.TempPathFactory, changes: list[dict[str, int]], by_file_name: bool
+) -> None:
+    root = tmp_path_factory.mktemp("fast")
+    sha = {name: _write_media(root, f"media/{name}.jpg") for name in ("a", "b")}
+    rows: list[dict[str, object]] = [
+        {"id": "first-a", "file": "media/a.jpg", "value": "power", "sha256": sha["a"]},
+        {"id": "first-b", "file": "media/b.jpg", "value": "security"},
+    ]
+    for n, change in enumerate(changes):
+        row: dict[str, object] = {"id": f"r{n}", "file": "media/a.jpg", "value": "hedonism"}
+        if by_file_name:
+            row["file_name"] = row.pop("file")
+        for fld, pick in change.items():
+            choices = FIELD_VALUES[fld]
+            row[fld] = choices[pick % len(choices)]
+            if fld == "sha256" and row[fld] == "SHA":
+                row[fld] = sha["a"].upper()
+        rows.append({k: v for k, v in row.items() if v is not None or k == "value"})
+    manifest = _manifest(root, rows)
+    try:
+        expected = _reference_load(manifest)
+    except DataError as err:
+        assert str(_error(manifest)) == str(err)
+        event("a row is refused")
+        return
+    event("the rows load")
+    got = load_dataset(manifest)
+    assert got.items == expected.items
+    assert [dict(i.value_weights) for i in got] == [dict(i.value_weights) for i in expected]
+
+
+def test_a_bad_row_after_a_good_row_of_the_same_file_names_its_field(tmp_path: Path) -> None:
+    sha = _write_media(tmp_path, "media/shared.jpg")
+    good = {"id": "a", "file": "media/shared.jpg", "value": "power", "sha256": sha}
+    for bad, fld in [
+        ({"value": "powr"}, "value"),
+        ({"kind": "gif"}, "kind"),
+        ({"platform": ""}, "platform"),
+        ({"sha256": "0" * 64}, "sha256"),
+        ({"keywords": [1]}, "keywords"),
+        ({"caption": 3}, "caption"),
+        ({"value_weights": {"power": 2}}, "value_weights.power"),
+    ]:
+        manifest = _manifest(tmp_path, [good, good | {"id": "b"} | bad])
+        err = _error(manifest)
+        assert (err.line, err.field) == (2, fld)

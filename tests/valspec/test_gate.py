@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from valspec.gate import (
+    MAX_FLIPS,
     GateCase,
     GateOptions,
     evaluate_family,
@@ -135,3 +136,52 @@ def test_item_order_does_not_matter(now: list[float], rnd: object) -> None:
     b = evaluate_family([shuffled])["v"]
     assert (a.status, a.test, a.n) == (b.status, b.test, b.n)
     assert a.delta == pytest.approx(b.delta, abs=1e-9)
+
+
+def _reference_flips(case: GateCase) -> tuple[tuple[str, float, float], ...]:
+    """The flips as first written: a Python sort of every common item by (-|change|, id)."""
+    common = sorted(set(case.current) & set(case.baseline))
+    order = sorted(common, key=lambda i: (-abs(case.current[i] - case.baseline[i]), i))
+    return tuple(
+        (i, case.baseline[i], case.current[i])
+        for i in order[:MAX_FLIPS]
+        if abs(case.current[i] - case.baseline[i]) >= (0.5 if case.binary else 0.0005)
+    )
+
+
+few_levels = st.sampled_from([0.0, 1.0, 0.25, 0.5, 0.0004, 1 / 3, 2 / 3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=3), st.tuples(few_levels | st.floats(0, 1), few_levels)
+    ),
+    st.booleans(),
+)
+def test_flips_are_the_largest_changes_in_the_order_a_python_sort_gives(
+    pairs: dict[str, tuple[float, float]], binary: bool
+) -> None:
+    now = {i: a for i, (a, _) in pairs.items()}
+    base = {i: b for i, (_, b) in pairs.items()}
+    case = GateCase("v", now, base, 5.0, binary=binary)
+    if len(pairs) >= 2:
+        assert evaluate_family([case])["v"].flips == _reference_flips(case)
+
+
+def test_flips_with_nan_outcomes_keep_the_python_sort() -> None:
+    now = {f"i{n:03d}": (math.nan if n % 7 == 0 else (n % 5) / 4) for n in range(120)}
+    base = {i: 0.5 for i in now}
+    case = GateCase("v", now, base, 5.0)
+    assert evaluate_family([case])["v"].flips == _reference_flips(case)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_many_tied_changes_keep_ids_in_order_past_the_flip_limit(binary: bool) -> None:
+    ids = [f"item-{(n * 37) % 300:03d}" for n in range(300)]  # inserted out of order
+    levels = [0.0, 1.0] if binary else [0.0, 0.25, 0.5, 1.0]
+    now = {i: levels[n % len(levels)] for n, i in enumerate(ids)}
+    base = {i: levels[(n // 3) % len(levels)] for n, i in enumerate(ids)}
+    case = GateCase("v", now, base, 5.0, binary=binary)
+    flips = evaluate_family([case])["v"].flips
+    assert len(flips) == MAX_FLIPS and flips == _reference_flips(case)

@@ -69,3 +69,47 @@ def test_the_gate_fails_a_shift_that_moved_and_passes_a_rerun() -> None:
     assert abs(verdicts["moved"].delta - (_shift(moved) - _shift(base)) * 100) < 1e-6
     assert abs(verdicts["moved"].baseline - 100 * _shift(base)) < 1e-6
     assert not verdicts["rerun"].failed
+
+
+def _reference_contrast(
+    current: dict[str, Any], baseline: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Contrast outcomes as first written: one dict entry at a time, both sides in one loop."""
+    now, base = current["item_deltas"], baseline["item_deltas"]
+    common = {v: sorted(set(now[v]) & set(base.get(v, {}))) for v in now}
+    common = {v: items for v, items in common.items() if items}
+    raises = set(current.get("raises", ()))
+    targets = [v for v in common if v in raises]
+    others = [v for v in common if v not in raises]
+    if not targets or not others:
+        return {}, {}
+    total = sum(len(items) for items in common.values())
+    out_now: dict[str, float] = {}
+    out_base: dict[str, float] = {}
+    for value, items in common.items():
+        group = len(targets) if value in raises else -len(others)
+        weight = total / (group * len(items))
+        for item in items:
+            out_now[f"{value}/{item}"] = weight * float(now[value][item])
+            out_base[f"{value}/{item}"] = weight * float(base[value][item])
+    return out_now, out_base
+
+
+some_changes = st.dictionaries(
+    st.text(min_size=1, max_size=3),
+    st.sampled_from([-1.0, 0.0, 1.0, -0.0, 0.333, 1]) | st.floats(-1, 1),
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from(VALUES), some_changes),
+    st.dictionaries(st.sampled_from(VALUES), some_changes),
+)
+def test_contrast_outcomes_are_the_straightforward_ones_in_the_same_order(
+    now: dict[str, dict[str, float]], base: dict[str, dict[str, float]]
+) -> None:
+    shared = {v: items | base.get(v, {}) for v, items in now.items()}  # overlapping items
+    for current, baseline in ((_payload(now), _payload(base)), (_payload(shared), _payload(now))):
+        got = contrast_outcomes(current, baseline)
+        expected = _reference_contrast(current, baseline)
+        assert [list(side.items()) for side in got] == [list(s.items()) for s in expected]

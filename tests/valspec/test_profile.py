@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import statistics
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from valspec import profile
 from valspec.profile import centred_profile, group_scores, spread, value_means
-from valspec.values import CIRCLE_ORDER, GROUPS
+from valspec.values import CIRCLE_ORDER, GROUPS, Value
 
 scores = st.lists(st.floats(0, 1), min_size=2, max_size=15)
 
@@ -57,3 +59,40 @@ def test_profile_summary_is_json_ready_with_intervals() -> None:
         low, high = estimate["ci95"]
         assert low <= estimate["score"] <= high
     assert summary["spread"]["ci95"][0] <= summary["spread"]["sd"] <= summary["spread"]["ci95"][1]
+
+
+def _reference_spread(
+    item_scores: dict[Value, list[float]], resamples: int, seed: int
+) -> tuple[float, float, float, float]:
+    """The spread as first written: every resample's indices drawn in one array per value."""
+    arrays = [np.asarray(item_scores[v], dtype=float) for v in CIRCLE_ORDER if v in item_scores]
+    point = float(np.std([100 * a.mean() for a in arrays], ddof=1))
+    rng = np.random.default_rng(seed)
+    boot = np.column_stack(
+        [100 * a[rng.integers(0, a.size, size=(resamples, a.size))].mean(axis=1) for a in arrays]
+    )
+    sds = boot.std(axis=1, ddof=1)
+    low, high = (float(q) for q in np.quantile(sds, [0.025, 0.975]))
+    return point, float(sds.std(ddof=1)), low, high
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(0, 1) | st.sampled_from([0.0, 1.0]), min_size=1, max_size=40),
+        min_size=2,
+        max_size=10,
+    ),
+    st.integers(2, 300),
+    st.integers(0, 2**32),
+    st.sampled_from([1, 7, 64, 1 << 18]),
+)
+def test_spread_in_blocks_is_bit_identical_to_one_draw(
+    items: list[list[float]], resamples: int, seed: int, block: int
+) -> None:
+    by_value = dict(zip(CIRCLE_ORDER, items, strict=False))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(profile, "RESAMPLE_BLOCK", block)
+        est = spread(by_value, resamples=resamples, seed=seed)
+    got = (est.value, est.se, *est.ci)
+    assert repr(got) == repr(_reference_spread(by_value, resamples, seed))

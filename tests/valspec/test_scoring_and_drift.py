@@ -3,8 +3,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from valspec.adapters.base import Response
-from valspec.drift import compare_payload, compare_persona, compare_value, value_payload
+from valspec.drift import (
+    _rounded,
+    compare_payload,
+    compare_persona,
+    compare_value,
+    value_payload,
+)
 from valspec.engine import Record
 from valspec.parsing import ParsedAnswer, Verdict
 from valspec.personas import Persona
@@ -121,3 +130,19 @@ def test_persona_comparison_is_partial_on_a_different_item_count() -> None:
     assert compare_persona(current, dict(current, item_count=100), 5).status == "partial"
     moved = compare_persona(current, dict(current, alignment_shift=30.0), 5)
     assert moved.status == "drift" and "baseline +30.0 points" in moved.message
+
+
+repeated_changes = st.sampled_from([0.0, -0.0, 1, True, 1.0, -1.0, 0.0005, -0.0004, math.nan])
+
+
+@given(st.dictionaries(st.text(max_size=4), st.floats(allow_nan=True) | repeated_changes))
+def test_rounded_changes_are_round_3_without_negative_zero(changes: dict[str, float]) -> None:
+    expected = {i: round(d, 3) + 0.0 for i, d in changes.items()}
+    assert repr(list(_rounded(changes).items())) == repr(list(expected.items()))
+
+
+@given(st.lists(repeated_changes, min_size=3, max_size=40))
+def test_repeated_changes_are_rounded_once_each_with_the_same_result(changes: list[float]) -> None:
+    by_item = {f"i{n}": d for n, d in enumerate(changes)}
+    expected = {i: round(d, 3) + 0.0 for i, d in by_item.items()}
+    assert repr(list(_rounded(by_item).items())) == repr(list(expected.items()))
