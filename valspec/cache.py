@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ from valspec.parsing import ParsedAnswer, Verdict, parse_answer
 from valspec.prompts import NEUTRAL, template_for
 
 SCHEMA_VERSION = "1"
+CHECKPOINT_PAGES = 10_000  # WAL pages (~40 MB) between checkpoints (SQLite: 1,000): each one
+# copies the log into the file and syncs it, the main cost of writing a big run
 LOOKUP_CHUNK = 50_000  # keys per json_each lookup in ``columns``
 CHUNK = 900  # keys per "IN (...)" query (SQLite allows 32766 variables; smaller is faster)
 DEFAULT_CLAIM_TIMEOUT_S = 1800.0  # a claim older than this is taken over even if its owner lives
@@ -208,8 +210,10 @@ class SQLiteStore:
         *,
         run_id: str | None = None,
         claim_timeout_s: float = DEFAULT_CLAIM_TIMEOUT_S,
+        claims: bool = True,
     ) -> None:
         self.path = Path(path)
+        self.claims = claims  # off: one process, nobody to share the work with
         self.run_id = run_id or uuid.uuid4().hex
         self.host = socket.gethostname()
         self.pid = os.getpid()
@@ -273,16 +277,8 @@ class SQLiteStore:
 
     def missing(self, keys: Sequence[str]) -> list[str]:
         """The keys among ``keys`` without a usable stored record, in the given order."""
-        present: set[str] = set()
-        for chunk in _chunks(keys):
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT key FROM responses WHERE key IN ({marks})"
-                " AND (error IS NULL OR run_id = ?)",
-                (*chunk, self.run_id),
-            )
-            present.update(r[0] for r in rows)
-        return [k for k in keys if k not in present]
+        found = self.columns(keys).found.tolist()
+        return [k for k, ok in zip(keys, found, strict=True) if not ok]
 
     def put_many(self, records: Sequence[Record]) -> None:
         """Store a batch in one transaction and release this worker's claims on it."""
@@ -290,9 +286,13 @@ class SQLiteStore:
             return
         now = time.time()
         version = parser_version()
-        rows = [_row_for(r, version, self.run_id, now) for r in records]
+        blobs: dict[int, str] = {}  # parsed answers are often shared objects: encode each once
+        # in key order: neighbouring keys share B-tree pages, so a batch dirties few of them
+        rows = sorted(_row_for(r, version, self.run_id, now, blobs) for r in records)
         with self._transaction():
             self._conn.executemany(_UPSERT, rows)
+            if not self.claims:
+                return
             for chunk in _chunks([r.key for r in records]):
                 marks = ",".join("?" * len(chunk))
                 self._conn.execute(
@@ -302,7 +302,11 @@ class SQLiteStore:
 
     # -- claims (several workers, one machine) -----------------------------------------------
     def claim(self, keys: Sequence[str]) -> ClaimResult:
-        """Claim the unanswered keys no live peer holds; say which are answered or held."""
+        """Claim the unanswered keys no live peer holds; say which are answered or held.
+
+        With claims off (a store used by one process) every key is this worker's."""
+        if not self.claims:
+            return ClaimResult(mine=list(keys), answered=[], held=[])
         mine: list[str] = []
         answered: list[str] = []
         held: list[str] = []
@@ -353,6 +357,8 @@ class SQLiteStore:
 
     def release(self, keys: Sequence[str] | None = None) -> None:
         """Drop this worker's claims (all of them when ``keys`` is None)."""
+        if not self.claims:
+            return
         with self._transaction():
             if keys is None:
                 self._conn.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
@@ -402,14 +408,33 @@ class Transaction:
         self.conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
+def _use_wal(conn: sqlite3.Connection, timeout_s: float = 60.0) -> None:
+    """Switch the file to WAL mode, waiting for peers: on a new file, workers opening it at
+    once race to switch, and the loser gets "database is locked" at once (SQLite does not
+    call the busy handler for a journal-mode change)."""
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(0.2, pause * 2)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) a cache file in WAL mode; a bad file is a one-line error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         with Transaction(conn):
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -427,6 +452,7 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+@lru_cache(maxsize=4096)
 def _answer_format(condition: str) -> str:
     """The answer format a condition id asks for (``neutral``, ``<persona>/<strategy>~...``)."""
     base = condition.split("~", 1)[0]
@@ -437,9 +463,14 @@ def _answer_format(condition: str) -> str:
         return ""
 
 
-def _row_for(record: Record, version: str, run_id: str, now: float) -> tuple[Any, ...]:
-    response = record.response
+def _row_for(
+    record: Record, version: str, run_id: str, now: float, blobs: dict[int, str]
+) -> tuple[Any, ...]:
+    response, parsed = record.response, record.parsed
     fmt = _answer_format(record.condition)
+    blob = blobs.get(id(parsed))
+    if blob is None:
+        blob = blobs[id(parsed)] = _parsed_json(parsed)
     return (
         record.key,
         record.item_id,
@@ -447,8 +478,8 @@ def _row_for(record: Record, version: str, run_id: str, now: float) -> tuple[Any
         record.sample_index,
         response.text,
         response.p_yes,
-        record.parsed.verdict.value,
-        _parsed_json(record.parsed),
+        str(parsed.verdict),
+        blob,
         version,
         fmt,
         response.latency_s,
@@ -520,7 +551,11 @@ def open_store(
     """
     if not enabled or (simulated and path is None):
         return MemoryStore()
-    return SQLiteStore(path if path is not None else root / DEFAULT_CACHE, run_id=run_id)
+    # Only pytest-xdist workers share a run id: they claim keys so as not to pay twice.
+    claims = run_id is not None
+    return SQLiteStore(
+        path if path is not None else root / DEFAULT_CACHE, run_id=run_id, claims=claims
+    )
 
 
 def describe_store(store: ResultStore) -> str:

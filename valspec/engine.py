@@ -16,11 +16,20 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple, Protocol
 
 from PIL.Image import Image
 
-from valspec.adapters.base import Adapter, Labels, Request, Response, Sampling
+from valspec.adapters.base import (
+    Adapter,
+    AnswerFormat,
+    Labels,
+    Message,
+    Request,
+    Response,
+    Sampling,
+)
 from valspec.answers import Answers, Columns
 from valspec.dataset import Item
 from valspec.engine_pipeline import Flight, Tally
@@ -175,6 +184,7 @@ class RunStats:
 
 
 ProgressFn = Callable[[int, int], None]  # (done, total)
+_ITEM_ID = attrgetter("item.id")
 KEY_SCHEME = "valspec-key-2"  # bump when the key's canonical record changes shape
 POLL_S = (0.02, 0.5)  # first and longest wait between looks at queries a peer answers
 PIPELINE_DEPTH = 3  # batches in flight at once for adapters with concurrency > 1
@@ -203,6 +213,12 @@ class Engine:
         self._simulated = adapter.capabilities.simulated
         self._prefixes: dict[tuple[Condition, str], hashlib._Hash] = {}
         self._item_blobs: dict[str, bytes] = {}
+        # per-query work that repeats: a condition's rendered conversation on a platform, its
+        # answer format and id (by the condition object's identity; the entry keeps it alive),
+        # each sample index's settings, and parses of identical answers
+        self._shapes: dict[tuple[int, str], _Shape] = {}
+        self._samplings: dict[int, Sampling] = {}
+        self._parsed: dict[tuple[AnswerFormat, str], ParsedAnswer] = {}
         self._frames_cache: tuple[str, tuple[Image, ...] | MediaError] | None = None
 
     # -- planning ----------------------------------------------------------------------------
@@ -315,10 +331,9 @@ class Engine:
 
     @staticmethod
     def grouped(queries: Iterable[Query]) -> list[Query]:
-        """Queries sorted by item, condition and sample (stable), so media decode once."""
-        queries = list(queries)
-        ids = {c: c.id for c in {q.condition for q in queries}}
-        return sorted(queries, key=lambda q: (q.item.id, ids[q.condition], q.sample_index))
+        """Queries sorted by item (stable: each item's queries keep their order), so each
+        item's media decode once."""
+        return sorted(queries, key=_ITEM_ID)
 
     def plan(self, needs: Iterable[tuple[Condition, Sequence[Item]]]) -> list[Query]:
         """Unique queries for (condition, items) needs, grouped by item so media decode once."""
@@ -452,26 +467,37 @@ class Engine:
         except MediaError as exc:
             return exc
 
-    def _request(self, query: Query, frames: tuple[Image, ...]) -> Request:
-        condition = query.condition
-        labels = None
-        if self.adapter.capabilities.simulated:
-            labels = _labels(query.item, condition)
-        return Request(
-            key=query.key,
-            item_id=query.item.id,
-            messages=condition.template.render(
-                platform=query.item.platform, persona=condition.persona
-            ),
-            answer_format=condition.template.answer_format,
-            sampling=Sampling(
+    def _shape(self, condition: Condition, platform: str) -> _Shape:
+        entry = self._shapes.get((id(condition), platform))
+        if entry is None or entry.condition is not condition:
+            template = condition.template
+            messages = template.render(platform=platform, persona=condition.persona)
+            entry = _Shape(condition, messages, template.answer_format, condition.id)
+            self._shapes[id(condition), platform] = entry
+        return entry
+
+    def _sampling(self, sample_index: int) -> Sampling:
+        sampling = self._samplings.get(sample_index)
+        if sampling is None:
+            sampling = self._samplings[sample_index] = Sampling(
                 temperature=self.sampling.temperature,
                 max_tokens=self.sampling.max_tokens,
                 seed=self.sampling.seed,
-                sample_index=query.sample_index,
-            ),
+                sample_index=sample_index,
+            )
+        return sampling
+
+    def _request(self, query: Query, frames: tuple[Image, ...]) -> Request:
+        condition, item = query.condition, query.item
+        shape = self._shape(condition, item.platform)
+        return Request(
+            key=query.key,
+            item_id=item.id,
+            messages=shape.messages,
+            answer_format=shape.answer_format,
+            sampling=self._sampling(query.sample_index),
             frames=frames,
-            labels=labels,
+            labels=_labels(item, condition) if self._simulated else None,
         )
 
     def _answer(self, requests: list[Request]) -> list[Response]:
@@ -485,22 +511,43 @@ class Engine:
             return [Response.failed(reason) for _ in requests]
         return responses
 
-    @staticmethod
-    def _record(query: Query, response: Response) -> Record:
-        fmt = query.condition.template.answer_format
-        parsed = (
-            parse_answer(response.text, fmt)
-            if not response.error
-            else ParsedAnswer(verdict=Verdict.UNPARSABLE)
-        )
+    def _record(self, query: Query, response: Response) -> Record:
+        shape = self._shape(query.condition, query.item.platform)
+        if response.error:
+            parsed = FAILED
+        else:  # identical answers are common ("Yes."): parse each distinct text once
+            memo = (shape.answer_format, response.text)
+            parsed = self._parsed.get(memo) or self._parse(memo)
         return Record(
             key=query.key,
             item_id=query.item.id,
-            condition=query.condition.id,
+            condition=shape.condition_id,
             sample_index=query.sample_index,
             response=response,
             parsed=parsed,
         )
+
+    def _parse(self, memo: tuple[AnswerFormat, str]) -> ParsedAnswer:
+        parsed = parse_answer(memo[1], memo[0])
+        if len(self._parsed) >= PARSE_MEMO:
+            self._parsed.clear()
+        self._parsed[memo] = parsed
+        return parsed
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What every query of one condition on one platform shares."""
+
+    condition: Condition
+    messages: tuple[Message, ...]
+    answer_format: AnswerFormat
+    condition_id: str
+
+
+FAILED = ParsedAnswer(verdict=Verdict.UNPARSABLE)
+"""How a failed query reads: nothing to parse."""
+PARSE_MEMO = 100_000  # distinct answer texts kept parsed (the memo starts over when full)
 
 
 def _labels(item: Item, condition: Condition) -> Labels:

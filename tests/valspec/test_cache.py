@@ -186,3 +186,20 @@ def test_cli_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "nope: no such cache file" in capsys.readouterr().err
     rows = sqlite3.connect(tmp_path / "m.sqlite").execute("SELECT key FROM responses").fetchall()
     assert rows == [("a",)]
+
+
+def test_only_workers_sharing_a_run_claim_keys(tmp_path: Path) -> None:
+    """A single process has nobody to split the work with: it writes no claims; xdist
+    workers (they share a run id) do."""
+    alone = open_store(tmp_path, path=tmp_path / "c.sqlite")
+    assert isinstance(alone, SQLiteStore) and not alone.claims
+    assert alone.claim(["a", "b"]).mine == ["a", "b"]
+    assert alone.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    alone.put_many([record("a", "Yes.")])
+    worker = open_store(tmp_path, path=tmp_path / "c.sqlite", run_id="run-1")
+    assert isinstance(worker, SQLiteStore) and worker.claims
+    outcome = worker.claim(["a", "b"])
+    assert outcome.answered == ["a"] and outcome.mine == ["b"]
+    assert worker.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 1
+    alone.close()
+    worker.close()

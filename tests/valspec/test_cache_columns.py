@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -122,3 +123,23 @@ def test_rows_of_another_parser_version_are_parsed_again(tmp_path: Path) -> None
 @given(st.lists(st.text(max_size=6), max_size=6))
 def test_key_lists_are_valid_json_whatever_the_keys(keys: list[str]) -> None:
     assert json.loads(_json_list(keys)) == keys
+
+
+def test_switching_a_new_file_to_wal_waits_for_a_peer_holding_it(tmp_path: Path) -> None:
+    """Workers opening a new cache at once race to switch it to WAL; the loser gets "database
+    is locked" at once (no busy handler), so the switch is retried until the peer lets go."""
+    import sqlite3
+    import threading
+
+    from valspec.cache import _use_wal
+
+    path = tmp_path / "new.sqlite"
+    peer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    peer.execute("BEGIN EXCLUSIVE")
+    peer.execute("CREATE TABLE t (x)")
+    mine = sqlite3.connect(path, isolation_level=None, timeout=0.01)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _use_wal(mine, timeout_s=0.05)  # the peer holds on longer than we wait
+    threading.Timer(0.2, lambda: peer.execute("COMMIT")).start()
+    _use_wal(mine, timeout_s=5.0)
+    assert mine.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -126,3 +126,37 @@ def test_keys_depend_on_what_determines_the_answer(dataset: Dataset) -> None:
         frame_spec=FrameSpec(frames=2, longest_side=256),
     )
     assert same_fp.key_for(item, NEUTRAL_CONDITION, 0) != base
+
+
+def test_identical_answers_are_parsed_once_and_each_condition_rendered_once(
+    dataset: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valspec import engine as engine_module
+    from valspec.prompts import PromptTemplate
+
+    parses: list[str] = []
+    renders: list[str] = []
+    real_parse, real_render = engine_module.parse_answer, PromptTemplate.render
+
+    def counting_parse(text: str, fmt: object) -> object:
+        parses.append(text)
+        return real_parse(text, fmt)  # type: ignore[arg-type]
+
+    def counting_render(self: PromptTemplate, **kwargs: object) -> object:
+        renders.append(self.name)
+        return real_render(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine_module, "parse_answer", counting_parse)
+    monkeypatch.setattr(PromptTemplate, "render", counting_render)
+    engine = _engine(MockAdapter(yes))
+    persona = Condition(strategy="simple", persona=PERSONA)
+    plan = engine.plan([(NEUTRAL_CONDITION, dataset.items), (persona, dataset.items)])
+    renders.clear()  # planning renders once per condition and platform for the keys
+    engine.run(plan)
+    records = engine.records(plan)
+    answered = [r for r in records if not r.response.error]
+    assert len(answered) == 8  # 4 items x 2 conditions
+    # two distinct texts in each of two answer formats: four parses for eight answers
+    assert sorted(parses) == ["No.", "No.", "Yes, I like it.", "Yes, I like it."]
+    assert len(renders) == 2  # one platform, two conditions
+    assert {r.verdict for r in answered if r.item_id == "i1"} == {"no"}
