@@ -40,8 +40,10 @@ from valspec.parsing import ParsedAnswer, Verdict, parse_answer
 from valspec.prompts import NEUTRAL, template_for
 
 SCHEMA_VERSION = "1"
-CHECKPOINT_PAGES = 10_000  # WAL pages (~40 MB) between checkpoints (SQLite: 1,000): each one
+PAGE_BYTES = 16_384  # a new file's page size (SQLite: 4,096): ~15 % faster random-key inserts
+CHECKPOINT_PAGES = 2_500  # WAL pages between checkpoints (~40 MB; SQLite: 1,000 pages): each one
 # copies the log into the file and syncs it, the main cost of writing a big run
+MERGE_ROWS = 200_000  # a single process merges its appended answers at least this often
 LOOKUP_CHUNK = 50_000  # keys per json_each lookup in ``columns``
 CHUNK = 900  # keys per "IN (...)" query (SQLite allows 32766 variables; smaller is faster)
 DEFAULT_CLAIM_TIMEOUT_S = 1800.0  # a claim older than this is taken over even if its owner lives
@@ -66,6 +68,25 @@ CREATE TABLE IF NOT EXISTS responses (
     run_id TEXT NOT NULL,
     created REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (
+    key TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    sample_index INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    p_yes REAL,
+    verdict TEXT NOT NULL,
+    parsed TEXT NOT NULL,
+    parser TEXT NOT NULL,
+    answer_format TEXT NOT NULL,
+    latency_s REAL NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    meta TEXT NOT NULL,
+    error TEXT,
+    run_id TEXT NOT NULL,
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS claims (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -80,11 +101,17 @@ COLUMNS = (
     "key, item_id, condition, sample_index, text, p_yes, verdict, parsed, parser, "
     "answer_format, latency_s, prompt_tokens, completion_tokens, meta, error, run_id, created"
 )
-_UPSERT = (
-    f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * 17)}) "
-    "ON CONFLICT(key) DO UPDATE SET "
+_ON_CONFLICT = (
+    " ON CONFLICT(key) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS.split(", ")[1:])
-    + " WHERE responses.error IS NOT NULL"
+    + " WHERE responses.error IS NOT NULL"  # a success is never overwritten
+)
+_UPSERT = f"INSERT INTO responses ({COLUMNS}) VALUES ({', '.join('?' * 17)})" + _ON_CONFLICT
+_APPEND = f"INSERT INTO pending ({COLUMNS}) VALUES ({', '.join('?' * 17)})"
+# "WHERE true": SQLite needs a WHERE before an upsert that follows a SELECT
+_MERGE = (
+    f"INSERT INTO responses ({COLUMNS}) SELECT {COLUMNS} FROM pending WHERE true"
+    " ORDER BY key, rowid" + _ON_CONFLICT
 )
 
 
@@ -214,6 +241,7 @@ class SQLiteStore:
     ) -> None:
         self.path = Path(path)
         self.claims = claims  # off: one process, nobody to share the work with
+        self._appended = 0  # rows this process appended to ``pending`` since the last merge
         self.run_id = run_id or uuid.uuid4().hex
         self.host = socket.gethostname()
         self.pid = os.getpid()
@@ -224,6 +252,7 @@ class SQLiteStore:
     # -- the ResultStore protocol ------------------------------------------------------------
     def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
         """The usable stored records among ``keys`` (another run's failures are not)."""
+        self.flush()
         found: dict[str, Record] = {}
         version = parser_version()
         parsed_cache: dict[tuple[str, ...], ParsedAnswer] = {}
@@ -244,6 +273,7 @@ class SQLiteStore:
         records: one indexed lookup per key in key order (neighbouring keys share pages), the
         verdict and questionnaire flag decoded in SQL. Rows stored by another parser version
         are parsed again from their text, failed rows get their error text."""
+        self.flush()
         columns = Columns.blank(len(keys))
         version = parser_version()
         order = sorted(range(len(keys)), key=keys.__getitem__)
@@ -281,24 +311,45 @@ class SQLiteStore:
         return [k for k, ok in zip(keys, found, strict=True) if not ok]
 
     def put_many(self, records: Sequence[Record]) -> None:
-        """Store a batch in one transaction and release this worker's claims on it."""
+        """Store a batch in one transaction (and release this worker's claims on it).
+
+        A single process appends the batch to the ``pending`` log, merged into the keyed
+        table in bulk before the next read (or every MERGE_ROWS rows, or at close): inserting
+        a few thousand random keys into a large B-tree rewrites a page per key, and at
+        Value-Spectrum scale that write volume was most of a cold run's cost. Workers that
+        claim keys write to the keyed table at once, where their peers' claims look."""
         if not records:
             return
         now = time.time()
         version = parser_version()
         blobs: dict[int, str] = {}  # parsed answers are often shared objects: encode each once
-        # in key order: neighbouring keys share B-tree pages, so a batch dirties few of them
-        rows = sorted(_row_for(r, version, self.run_id, now, blobs) for r in records)
+        rows = [_row_for(r, version, self.run_id, now, blobs) for r in records]
+        if not self.claims:
+            with self._transaction():
+                self._conn.executemany(_APPEND, rows)
+            self._appended += len(rows)
+            if self._appended >= MERGE_ROWS:
+                self.flush()
+            return
+        rows.sort()  # in key order: neighbouring keys share B-tree pages
         with self._transaction():
             self._conn.executemany(_UPSERT, rows)
-            if not self.claims:
-                return
             for chunk in _chunks([r.key for r in records]):
                 marks = ",".join("?" * len(chunk))
                 self._conn.execute(
                     f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})",
                     (self.owner, *chunk),
                 )
+
+    def flush(self) -> None:
+        """Merge the ``pending`` log (this process's, or a crashed one's) into the keyed table,
+        in key order and in one transaction; a no-op when it is empty."""
+        self._appended = 0
+        if self._conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
+            return
+        with self._transaction():
+            self._conn.execute(_MERGE)
+            self._conn.execute("DELETE FROM pending")
 
     # -- claims (several workers, one machine) -----------------------------------------------
     def claim(self, keys: Sequence[str]) -> ClaimResult:
@@ -307,6 +358,7 @@ class SQLiteStore:
         With claims off (a store used by one process) every key is this worker's."""
         if not self.claims:
             return ClaimResult(mine=list(keys), answered=[], held=[])
+        self.flush()
         mine: list[str] = []
         answered: list[str] = []
         held: list[str] = []
@@ -383,11 +435,13 @@ class SQLiteStore:
 
     def count(self) -> int:
         """How many rows the cache holds (failed queries included)."""
+        self.flush()
         return int(self._conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def close(self) -> None:
-        """Release this worker's claims and close the connection (idempotent)."""
+        """Merge pending answers, release this worker's claims and close the connection."""
         with contextlib.suppress(sqlite3.Error):
+            self.flush()
             self.release()
         self._conn.close()
 
@@ -432,6 +486,7 @@ def connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")  # takes effect on a new file only
         _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from valspec.cache import COLUMNS, SQLiteStore, Transaction, connect
+from valspec.cache import COLUMNS, SQLiteStore, Transaction
 from valspec.errors import ConfigError
 
 
@@ -27,6 +27,7 @@ def merge_caches(out: Path | str, inputs: Iterable[Path | str]) -> MergeStats:
     Failed queries in the inputs are not copied (the next run retries them).
     """
     target = SQLiteStore(out)
+    target.flush()  # answers a crashed run left in the log count as the target's
     conn = target.connection
     added = kept = conflicts = 0
     try:
@@ -36,7 +37,7 @@ def merge_caches(out: Path | str, inputs: Iterable[Path | str]) -> MergeStats:
                 raise ConfigError(f"{source_path}: no such cache file")
             if source_path.resolve() == target.path.resolve():
                 raise ConfigError(f"{source_path}: cannot merge a cache into itself")
-            connect(source_path).close()  # validates the file and its schema
+            SQLiteStore(source_path).close()  # validates the file, merges its pending log
             conn.execute("ATTACH DATABASE ? AS src", (str(source_path),))
             try:
                 with Transaction(conn):

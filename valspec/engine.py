@@ -345,16 +345,24 @@ class Engine:
         return [q for q in queries if q.key in absent]
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, queries: Sequence[Query], *, progress: ProgressFn | None = None) -> RunStats:
+    def run(
+        self,
+        queries: Sequence[Query],
+        *,
+        progress: ProgressFn | None = None,
+        known_missing: bool = False,
+    ) -> RunStats:
         """Answer the queries the store does not hold, storing each batch as it returns.
 
         With a store that claims keys, a batch is sent only for the keys this worker claimed;
         keys a live peer holds are waited for, and taken over if that peer dies. An adapter
         with ``capabilities.concurrency > 1`` gets up to ``PIPELINE_DEPTH`` smaller batches at
         once, the next one decoded while earlier ones are answered (valspec.engine_pipeline).
+        ``known_missing``: the caller has just looked the queries up and none is stored, so
+        they are not looked up again (a claim still skips what a peer answered meanwhile).
         """
         start = time.perf_counter()
-        missing = self.missing(queries)
+        missing = list(queries) if known_missing else self.missing(queries)
         claim: Callable[[Sequence[str]], ClaimOutcome] | None = getattr(self.store, "claim", None)
         capabilities = self.adapter.capabilities
         batch_size = max(1, capabilities.max_batch)

@@ -317,7 +317,9 @@ class Run:
         if absent:
             bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
             try:
-                stats = self.engine.run(self.engine.grouped(absent), progress=progress or bar)
+                stats = self.engine.run(
+                    self.engine.grouped(absent), progress=progress or bar, known_missing=True
+                )
             finally:
                 if bar is not None:
                     bar.close()

@@ -203,3 +203,59 @@ def test_only_workers_sharing_a_run_claim_keys(tmp_path: Path) -> None:
     assert worker.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 1
     alone.close()
     worker.close()
+
+
+def _pending(store: SQLiteStore) -> int:
+    return int(store.connection.execute("SELECT COUNT(*) FROM pending").fetchone()[0])
+
+
+def test_a_single_process_appends_to_the_log_and_every_read_sees_it(tmp_path: Path) -> None:
+    alone = open_store(tmp_path, path=tmp_path / "c.sqlite")
+    assert isinstance(alone, SQLiteStore)
+    alone.put_many([record("a", "Yes."), record("b", "No.")])
+    assert _pending(alone) == 2  # durable at once, merged later
+    other = SQLiteStore(tmp_path / "c.sqlite", run_id="later")  # e.g. after a kill -9
+    assert set(other.get_many(["a", "b", "c"])) == {"a", "b"}
+    assert _pending(alone) == 0 and other.count() == 2
+    assert other.missing(["a", "c"]) == ["c"]
+    alone.close()
+    other.close()
+
+
+def test_the_log_keeps_the_rule_that_a_success_beats_a_failure(tmp_path: Path) -> None:
+    alone = SQLiteStore(tmp_path / "c.sqlite", run_id="r", claims=False)
+    alone.put_many([record("a", "", error="HTTP 500"), record("b", "Yes.")])
+    alone.put_many([record("a", "No."), record("b", "", error="timeout")])
+    found = alone.get_many(["a", "b"])
+    assert found["a"].verdict == "no" and found["b"].verdict == "yes"
+    alone.close()
+
+
+def test_the_log_is_merged_every_merge_rows_and_at_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from valspec import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "MERGE_ROWS", 3)
+    alone = SQLiteStore(tmp_path / "c.sqlite", claims=False)
+    alone.put_many([record("a", "Yes."), record("b", "No.")])
+    assert _pending(alone) == 2
+    alone.put_many([record("c", "Yes.")])
+    assert _pending(alone) == 0  # three appended: merged
+    alone.put_many([record("d", "Yes.")])
+    alone.close()
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 4
+
+
+def test_merge_takes_the_answers_a_killed_shard_left_in_its_log(tmp_path: Path) -> None:
+    shard = SQLiteStore(tmp_path / "shard.sqlite", claims=False)
+    shard.put_many([record("a", "Yes."), record("b", "No.")])  # then killed: never closed
+    assert _pending(shard) == 2
+    stats = merge_caches(tmp_path / "out.sqlite", [tmp_path / "shard.sqlite"])
+    assert stats.added == 2
+    merged = SQLiteStore(tmp_path / "out.sqlite")
+    assert set(merged.get_many(["a", "b"])) == {"a", "b"}
+    merged.close()
+    shard.close()

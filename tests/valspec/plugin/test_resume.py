@@ -23,8 +23,14 @@ PLANNED = 40  # 2 items x 10 values, neutral and one persona
 
 
 def stored(cache: object) -> int:
+    """Answered keys on disk: in the keyed table, or still in the log a single process
+    appends to (merged into the table on the next read)."""
     with sqlite3.connect(str(cache)) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM responses WHERE error IS NULL").fetchone()[0])
+        query = (
+            "SELECT COUNT(DISTINCT key) FROM (SELECT key FROM responses WHERE error IS NULL"
+            " UNION ALL SELECT key FROM pending WHERE error IS NULL)"
+        )
+        return int(conn.execute(query).fetchone()[0])
 
 
 def test_a_killed_run_resumes_sending_only_unstored_queries(suite: SuiteProject) -> None:
