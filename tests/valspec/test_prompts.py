@@ -100,3 +100,16 @@ def test_answer_formats_and_unknown_strategy() -> None:
         template_for("isqq")
     with pytest.raises(ValueError, match="needs a persona"):
         template_for("isq").render(platform="tiktok")
+
+
+def test_an_items_persona_prompts_share_system_turn_and_media_across_strategies() -> None:
+    """What a prefix cache reuses (bench/prefix_sharing.py): every persona prompt of an item,
+    in either strategy, starts with the same system turn and then the media."""
+    other = Persona(id="q", name="Q", description="You love trains.", raises=(Value.POWER,))
+    rendered = [
+        template_for(strategy).render(platform="tiktok", persona=persona)
+        for strategy in ("simple", "isq")
+        for persona in (PERSONA, other)
+    ]
+    assert len({system for system, _ in rendered}) == 1
+    assert all(isinstance(user.content[0], MediaPart) for _, user in rendered)
