@@ -48,9 +48,7 @@ LOOKUP_CHUNK = 50_000  # keys per json_each lookup in ``columns``
 CHUNK = 900  # keys per "IN (...)" query (SQLite allows 32766 variables; smaller is faster)
 DEFAULT_CLAIM_TIMEOUT_S = 1800.0  # a claim older than this is taken over even if its owner lives
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    key TEXT PRIMARY KEY,
+_ROW = """
     item_id TEXT NOT NULL,
     condition TEXT NOT NULL,
     sample_index INTEGER NOT NULL,
@@ -67,26 +65,12 @@ CREATE TABLE IF NOT EXISTS responses (
     error TEXT,
     run_id TEXT NOT NULL,
     created REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pending (
-    key TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    condition TEXT NOT NULL,
-    sample_index INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    p_yes REAL,
-    verdict TEXT NOT NULL,
-    parsed TEXT NOT NULL,
-    parser TEXT NOT NULL,
-    answer_format TEXT NOT NULL,
-    latency_s REAL NOT NULL,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER,
-    meta TEXT NOT NULL,
-    error TEXT,
-    run_id TEXT NOT NULL,
-    created REAL NOT NULL
-);
+"""
+# ``responses``: one row per key. ``pending``: the same columns, the log a single process
+# appends to (no key index) and merges into ``responses`` (SQLiteStore.put_many).
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY,{_ROW}) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (key TEXT NOT NULL,{_ROW});
 CREATE TABLE IF NOT EXISTS claims (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
