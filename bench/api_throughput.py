@@ -50,8 +50,9 @@ from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, Tex
 from valspec.adapters.openai_api import create
 from valspec.adapters.registry import ModelSpec
 from valspec.dataset import Item
-from valspec.engine import NEUTRAL_CONDITION, Engine
+from valspec.engine import Engine
 from valspec.media import FrameSpec
+from valspec.queries import NEUTRAL_CONDITION
 from valspec.testing.servers import ServerProcess
 from valspec.values import Value
 

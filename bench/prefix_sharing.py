@@ -30,8 +30,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
 from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, Sampling
-from valspec.engine import NEUTRAL_CONDITION, Condition
 from valspec.personas import load_personas
+from valspec.queries import NEUTRAL_CONDITION, Condition
 
 REPO = Path(__file__).resolve().parents[1]
 PERSONAS = 5

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from valspec.engine import Query, Record
+    from valspec.queries import Query, Record
 
 VERDICTS = ("yes", "no", "refusal", "unparsable", "error")
 """Verdict names by code: an answer's verdict is stored as its index here (int8)."""

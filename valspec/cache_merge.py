@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from valspec.cache import COLUMNS, SQLiteStore, Transaction
+from valspec.cache import SQLiteStore, Transaction
+from valspec.cache_rows import COLUMNS
 from valspec.errors import ConfigError
 
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from valspec.adapters.base import Request, Response
 
 if TYPE_CHECKING:
-    from valspec.engine import ProgressFn, Query, Record
+    from valspec.engine import ProgressFn
+    from valspec.queries import Query, Record
 
 
 @dataclass

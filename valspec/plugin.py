@@ -93,7 +93,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _add_execution_options(group: pytest.OptionGroup) -> None:
     """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
-    from valspec.engine import parse_shard
+    from valspec.queries import parse_shard
 
     group.addoption(
         "--valspec-cache",

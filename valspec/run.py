@@ -17,22 +17,21 @@ from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
 from valspec.answers import Answers, Columns
 from valspec.config import Settings
 from valspec.dataset import Dataset, Item, load_dataset
-from valspec.engine import (
+from valspec.engine import Engine, ProgressFn
+from valspec.errors import ConfigError, DataError, UnknownNameError
+from valspec.gcpause import gc_paused
+from valspec.media import FrameSpec
+from valspec.personas import Persona, load_personas, select_personas
+from valspec.prompts import STRATEGIES, answer_order_for, template_for
+from valspec.queries import (
     NEUTRAL_CONDITION,
     Condition,
-    Engine,
-    ProgressFn,
     Query,
     Record,
     ResultStore,
     RunStats,
     in_shard,
 )
-from valspec.errors import ConfigError, DataError, UnknownNameError
-from valspec.gcpause import gc_paused
-from valspec.media import FrameSpec
-from valspec.personas import Persona, load_personas, select_personas
-from valspec.prompts import STRATEGIES, answer_order_for, template_for
 from valspec.scoring import PersonaResult, ValueResult, score_persona, score_value
 from valspec.stats import keying_scores
 from valspec.values import CIRCLE_ORDER, Value

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from valspec.answers import ERROR, NO, NO_ISQ, YES, Answers
-from valspec.engine import Record
 from valspec.persona_metrics import PersonaMetrics, persona_metrics_from_codes
 from valspec.personas import Persona
+from valspec.queries import Record
 from valspec.stats import (
     KeyingScores,
     mean_interval,

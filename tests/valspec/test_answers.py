@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from valspec.adapters.base import Response
 from valspec.answers import ERROR, NO_ISQ, VERDICTS, Answers, Columns
-from valspec.engine import Record
 from valspec.parsing import ParsedAnswer, Verdict
+from valspec.queries import Record
 
 answers_spec = st.lists(
     st.tuples(

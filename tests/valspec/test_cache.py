@@ -10,12 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from valspec.adapters.base import AnswerFormat, Response, Usage
-from valspec.cache import SQLiteStore, describe_store, open_store, parser_version
+from valspec.cache import SQLiteStore, describe_store, open_store
 from valspec.cache_merge import merge_caches
+from valspec.cache_rows import parser_version
 from valspec.cli import main as cli_main
-from valspec.engine import MemoryStore, Record
 from valspec.errors import ConfigError
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
+from valspec.queries import MemoryStore, Record
 
 FORMATS = {
     "neutral": AnswerFormat.YES_NO,

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from valspec.adapters.base import AnswerFormat, Response
 from valspec.answers import ERROR, NO_ISQ, Columns
-from valspec.cache import SQLiteStore, _json_list
-from valspec.engine import Record
+from valspec.cache import SQLiteStore
+from valspec.cache_rows import json_list
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
+from valspec.queries import Record
 
 FORMATS = {
     "neutral": AnswerFormat.YES_NO,
@@ -122,7 +123,7 @@ def test_rows_of_another_parser_version_are_parsed_again(tmp_path: Path) -> None
 
 @given(st.lists(st.text(max_size=6), max_size=6))
 def test_key_lists_are_valid_json_whatever_the_keys(keys: list[str]) -> None:
-    assert json.loads(_json_list(keys)) == keys
+    assert json.loads(json_list(keys)) == keys
 
 
 def test_switching_a_new_file_to_wal_waits_for_a_peer_holding_it(tmp_path: Path) -> None:

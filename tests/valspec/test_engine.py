@@ -10,9 +10,10 @@ from PIL import Image
 from valspec.adapters.base import Capabilities, Request, Response, Sampling
 from valspec.adapters.mock import MockAdapter
 from valspec.dataset import Dataset, load_dataset
-from valspec.engine import NEUTRAL_CONDITION, Condition, Engine
+from valspec.engine import Engine
 from valspec.media import FrameSpec
 from valspec.personas import Persona
+from valspec.queries import NEUTRAL_CONDITION, Condition
 from valspec.values import Value
 
 PERSONA = Persona(id="p", name="P", description="d", raises=(Value.POWER,))

@@ -18,10 +18,11 @@ from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.cache import SQLiteStore
 from valspec.dataset import Dataset
-from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, in_shard, parse_shard
+from valspec.engine import Engine
 from valspec.media import FrameSpec
 from valspec.personas import Persona
 from valspec.progress import ProgressBar, wanted
+from valspec.queries import NEUTRAL_CONDITION, Condition, in_shard, parse_shard
 from valspec.values import Value
 
 PERSONA = Persona(id="p", name="P", description="d", raises=(Value.POWER,))

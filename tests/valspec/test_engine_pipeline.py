@@ -16,9 +16,10 @@ from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.cache import SQLiteStore
 from valspec.dataset import Dataset
-from valspec.engine import NEUTRAL_CONDITION, Condition, Engine, MemoryStore, Query, Record
+from valspec.engine import Engine
 from valspec.media import FrameSpec
 from valspec.personas import Persona
+from valspec.queries import NEUTRAL_CONDITION, Condition, MemoryStore, Query, Record
 from valspec.values import Value
 
 PERSONA = Persona(id="p", name="P", description="d", raises=(Value.POWER,))

@@ -14,9 +14,9 @@ from valspec.drift import (
     compare_value,
     value_payload,
 )
-from valspec.engine import Record
 from valspec.parsing import ParsedAnswer, Verdict
 from valspec.personas import Persona
+from valspec.queries import Record
 from valspec.scoring import score_persona, score_value
 from valspec.values import CIRCLE_ORDER, Value
 

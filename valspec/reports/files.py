@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from valspec.dataset import Item
-from valspec.engine import Record
 from valspec.errors import DataError
 from valspec.prompts import NEUTRAL, template_for
+from valspec.queries import Record
 from valspec.reports.redact import redact, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
 from valspec.values import ABBREVIATIONS, CIRCLE_ORDER

@@ -15,9 +15,9 @@ from PIL import Image
 
 from valspec.adapters.base import Response
 from valspec.dataset import Item
-from valspec.engine import Record
 from valspec.errors import DataError
 from valspec.parsing import ParsedAnswer, Verdict
+from valspec.queries import Record
 from valspec.reports.files import (
     REPORT_MARKER,
     RESPONSE_COLUMNS,
