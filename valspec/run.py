@@ -6,7 +6,7 @@ Everything expensive (loading the dataset, the model, answering) happens lazily 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -374,8 +374,21 @@ class Run:
 
     def records_for(self, cases: Iterable[Case]) -> list[Record]:
         """Every stored record the cases need, one per unique query (for responses.csv)."""
-        queries = self.engine.plan(need for case in cases for need in self._needs(case))
-        return self.engine.records(queries)
+        return [r for chunk in self.iter_records(cases) for r in chunk]
+
+    def iter_records(self, cases: Iterable[Case], *, chunk: int = 20_000) -> Iterator[list[Record]]:
+        """The stored records the cases need, one per unique query, ordered by item, condition
+        and sample, ``chunk`` at a time: responses.csv streams them (at 550k answers, holding
+        every record and row at once took more memory than the rest of the run)."""
+        queries = self.engine.deduplicated(
+            self.engine.queries_for(condition, items)
+            for case in cases
+            for condition, items in self._needs(case)
+        )
+        ids = {id(q.condition): q.condition.id for q in queries}
+        queries.sort(key=lambda q: (q.item.id, ids[id(q.condition)], q.sample_index))
+        for start in range(0, len(queries), chunk):
+            yield self.engine.records(queries[start : start + chunk])
 
     def _by_value(self, condition: Condition) -> dict[Value, list[Query]]:
         """A condition's queries by value, planned once per run (tests never re-plan)."""

@@ -5,14 +5,15 @@ back to the controller on each test's report (as for the terminal summary). Reco
 so each worker writes the responses of its session to ``DIR/.parts/<worker>.jsonl`` when its
 session fixture closes, and the controller — which finishes last — merges them by query key
 (every worker may have answered the same queries), writes every file and removes the parts.
-Without xdist the one process does both. Exactly one process writes the report.
+Without xdist the one process writes its part and streams it into responses.csv. Exactly one
+process writes the report.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from valspec.reports.files import (
     ReportFiles,
     ResponseRow,
     append_step_summary,
-    response_rows,
+    response_row,
     row_order,
     summary_markdown,
     write_report,
@@ -58,7 +59,6 @@ class ReportWriter:
         self.baseline = None if baseline is None else _relative(baseline, config.rootpath)
         self.worker = _worker_id(config)
         self.rows: list[dict[str, Any]] = []
-        self.responses: list[ResponseRow] = []
         self.written: ReportFiles | None = None
         self.problem = ""
         if self.worker is None:  # parts left by an interrupted earlier run are not this run's
@@ -73,21 +73,33 @@ class ReportWriter:
             )
 
     def collect_records(self, run: Run, cases: Sequence[Case]) -> None:
-        """Take the session's answers before the run closes (a worker saves them to a part)."""
-        try:
-            records = run.records_for(cases)
-            items = {item.id: item for item in run.full_dataset.items}
-        except (KeyError, ValueError) as exc:  # nothing answered: the tests say why
-            self.problem = f"responses not collected: {exc}"
-            return
-        rows = response_rows(records, items)
-        if self.worker is None:
-            self.responses = rows
-            return
+        """Take the session's answers before the run closes: streamed, in responses.csv order,
+        into this process's part (``.parts/<worker>.jsonl``, or ``main.jsonl`` without xdist)."""
         parts = self.folder / PARTS_DIR
         parts.mkdir(parents=True, exist_ok=True)
-        with (parts / f"{self.worker}.jsonl").open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        part = parts / f"{self.worker or 'main'}.jsonl"
+        try:
+            items = {item.id: item for item in run.full_dataset.items}
+            with part.open("w", encoding="utf-8") as f:
+                for records in run.iter_records(cases):
+                    f.writelines(
+                        json.dumps(response_row(r, items.get(r.item_id)), ensure_ascii=False) + "\n"
+                        for r in records
+                    )
+        except (KeyError, ValueError) as exc:  # nothing answered: the tests say why
+            part.unlink(missing_ok=True)
+            self.problem = f"responses not collected: {exc}"
+
+    def _responses(self) -> Iterator[ResponseRow]:
+        """The parts' rows in responses.csv order: one part is already ordered and unique and
+        is streamed; several (xdist workers) are merged by query key, then removed."""
+        parts = sorted((self.folder / PARTS_DIR).glob("*.jsonl"))
+        if len(parts) == 1:
+            with parts[0].open(encoding="utf-8") as f:
+                yield from (json.loads(line) for line in f)
+        else:
+            yield from self._merged_parts()
+        shutil.rmtree(self.folder / PARTS_DIR, ignore_errors=True)
 
     def _merged_parts(self) -> list[ResponseRow]:
         parts = self.folder / PARTS_DIR
@@ -96,7 +108,6 @@ class ReportWriter:
             for line in path.read_text(encoding="utf-8").splitlines():
                 row = json.loads(line)
                 merged.setdefault(row["query_key"], row)
-        shutil.rmtree(parts, ignore_errors=True)
         return sorted(merged.values(), key=row_order)
 
     # -- writing -----------------------------------------------------------------------------
@@ -105,11 +116,11 @@ class ReportWriter:
         """Write the folder once, in the controller (or the only process)."""
         if self.worker is not None:
             return
-        responses: Iterable[ResponseRow] = self.responses
+        responses: Iterable[ResponseRow] = []
         if (self.folder / PARTS_DIR).is_dir():
-            responses = self._merged_parts()
+            responses = self._responses()
         profile = build_profile(self.rows, prompts=prompt_versions(), baseline=self.baseline)
-        self.written = write_report(self.folder, profile, list(responses))
+        self.written = write_report(self.folder, profile, responses)
         append_step_summary(summary_markdown(profile, radar=None))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
