@@ -380,13 +380,14 @@ class Run:
         """The stored records the cases need, one per unique query, ordered by item, condition
         and sample, ``chunk`` at a time: responses.csv streams them (at 550k answers, holding
         every record and row at once took more memory than the rest of the run)."""
-        queries = self.engine.deduplicated(
-            self.engine.queries_for(condition, items)
-            for case in cases
-            for condition, items in self._needs(case)
-        )
-        ids = {id(q.condition): q.condition.id for q in queries}
-        queries.sort(key=lambda q: (q.item.id, ids[id(q.condition)], q.sample_index))
+        with gc_paused():  # bulk planning (the consumer's own work runs with the collector on)
+            queries = self.engine.deduplicated(
+                self.engine.queries_for(condition, items)
+                for case in cases
+                for condition, items in self._needs(case)
+            )
+            ids = {id(q.condition): q.condition.id for q in queries}
+            queries.sort(key=lambda q: (q.item.id, ids[id(q.condition)], q.sample_index))
         for start in range(0, len(queries), chunk):
             yield self.engine.records(queries[start : start + chunk])
 

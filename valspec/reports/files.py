@@ -20,7 +20,7 @@ from valspec.dataset import Item
 from valspec.errors import DataError
 from valspec.prompts import NEUTRAL, template_for
 from valspec.queries import Record
-from valspec.reports.redact import redact, secret_values
+from valspec.reports.redact import redact, redact_cells, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
 from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
 
@@ -114,7 +114,8 @@ def write_responses(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
         writer = csv.DictWriter(f, fieldnames=RESPONSE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: redact(str(row.get(k, "")), secrets) for k in RESPONSE_COLUMNS})
+            cells = redact_cells([str(row.get(k, "")) for k in RESPONSE_COLUMNS], secrets)
+            writer.writerow(dict(zip(RESPONSE_COLUMNS, cells, strict=True)))
 
 
 # -- summary.md ------------------------------------------------------------------------------

@@ -162,3 +162,30 @@ def test_secret_values_come_from_secret_looking_names_only() -> None:
 )
 def test_a_secret_never_survives_redaction(secret: str, before: str, after: str) -> None:
     assert secret not in redact(before + secret + after, (secret,)) or secret in MASK
+
+
+_CELL = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["sk-abcdefghijklmnop", "Bearer abcdefghij", "hf_" + "a" * 24, "x-y z"]),
+)
+
+
+@given(cells=st.lists(_CELL, max_size=6), secret=st.sampled_from(["", "abcdefgh1234"]))
+def test_a_row_checked_at_once_is_redacted_exactly_like_cell_by_cell(
+    cells: list[str], secret: str
+) -> None:
+    from valspec.reports.redact import redact_cells
+
+    secrets = (secret,) if secret else ()
+    cells = [c + (secret if i == 1 else "") for i, c in enumerate(cells)]
+    assert redact_cells(cells, secrets) == [redact(c, secrets) for c in cells]
+
+
+@given(st.text(max_size=40), st.sampled_from(["sk-", "hf_", "ghs_", "Bearer ", ""]))
+def test_text_without_a_token_marker_never_matches_a_token_shape(text: str, marker: str) -> None:
+    from valspec.reports.redact import _TOKEN_SHAPES, _may_hold_token
+
+    sample = text + marker + "abcdefghijklmnopqrstuvwx"
+    if not _may_hold_token(sample):
+        assert _TOKEN_SHAPES.search(sample) is None
+    assert redact(sample, ()) == _TOKEN_SHAPES.sub(MASK, sample)
