@@ -31,6 +31,11 @@ NO_ISQ = -1
 """``isq`` code of an answer without a stated-and-derived questionnaire decision."""
 
 
+def decided_codes(codes: NDArray[np.int8]) -> NDArray[np.bool_]:
+    """Where a verdict code says yes or no (the answers a score rests on)."""
+    return np.asarray((codes == YES) | (codes == NO), dtype=bool)
+
+
 @dataclass(frozen=True, eq=False)
 class Columns:
     """What a store holds for a list of keys, by position: ``found[i]`` says whether key i

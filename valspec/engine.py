@@ -36,6 +36,7 @@ from valspec.engine_pipeline import Flight, Tally
 from valspec.errors import MediaError
 from valspec.media import FrameSpec, load_frames
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
+from valspec.prompts import PromptTemplate
 from valspec.queries import (
     DEFAULT_SAMPLING,
     ClaimOutcome,
@@ -77,10 +78,8 @@ class Engine:
         self.samples = samples
         self.store: ResultStore = store if store is not None else MemoryStore()
         self._simulated = adapter.capabilities.simulated
-        self._prefixes: dict[tuple[Condition, str], hashlib._Hash] = {}
         self._item_blobs: dict[str, bytes] = {}
-        # per-query work that repeats: a condition's rendered conversation on a platform, its
-        # answer format and id (by the condition object's identity; the entry keeps it alive),
+        # per-query work that repeats: a condition's rendering and key prefix on a platform,
         # each sample index's settings, and parses of identical answers
         self._shapes: dict[tuple[int, str], _Shape] = {}
         self._samplings: dict[int, Sampling] = {}
@@ -94,37 +93,29 @@ class Engine:
     # for a simulation only, the item's labels). The item id is in the key so that a record
     # belongs to one item: two posts with the same media stay two scored items (and the sim's
     # answer depends on the id); renaming an item re-asks its queries.
-    def _prefix(self, condition: Condition, platform: str) -> hashlib._Hash:
-        memo = (condition, platform)
-        prefix = self._prefixes.get(memo)
-        if prefix is None:
-            template = condition.template
-            messages = template.render(platform=platform, persona=condition.persona)
-            record: dict[str, object] = {
-                "scheme": KEY_SCHEME,
-                "model": self.fingerprint,
-                "prompt": template.version,
-                "keying": condition.keying,
-                "messages": [
-                    [m.role, [getattr(p, "text", "<media>") for p in m.content]] for m in messages
-                ],
-                "frames": self.frame_spec.identity(),
-                "sampling": [
-                    self.sampling.temperature,
-                    self.sampling.max_tokens,
-                    self.sampling.seed,
-                ],
-            }
-            if self._simulated:  # a simulation's answer depends on the persona's labels too
-                persona = condition.persona
-                record["persona_labels"] = [
-                    [v.value for v in persona.raises] if persona else [],
-                    [v.value for v in persona.lowers] if persona else [],
-                ]
-            blob = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            prefix = hashlib.sha256(blob.encode())
-            self._prefixes[memo] = prefix
-        return prefix
+    def _key_prefix(
+        self, condition: Condition, template: PromptTemplate, messages: tuple[Message, ...]
+    ) -> hashlib._Hash:
+        """sha256 state over the part of a key a condition on a platform shares."""
+        record: dict[str, object] = {
+            "scheme": KEY_SCHEME,
+            "model": self.fingerprint,
+            "prompt": template.version,
+            "keying": condition.keying,
+            "messages": [
+                [m.role, [getattr(p, "text", "<media>") for p in m.content]] for m in messages
+            ],
+            "frames": self.frame_spec.identity(),
+            "sampling": [self.sampling.temperature, self.sampling.max_tokens, self.sampling.seed],
+        }
+        if self._simulated:  # a simulation's answer depends on the persona's labels too
+            persona = condition.persona
+            record["persona_labels"] = [
+                [v.value for v in persona.raises] if persona else [],
+                [v.value for v in persona.lowers] if persona else [],
+            ]
+        blob = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(blob.encode())
 
     def _item_bytes(self, item: Item) -> bytes:
         """The item's part of its keys (id, media hash, kind; a simulation's labels), memoized:
@@ -138,14 +129,10 @@ class Engine:
             self._item_blobs[item.id] = blob
         return blob
 
-    def _item_hash(self, item: Item, prefix: hashlib._Hash) -> hashlib._Hash:
-        digest = prefix.copy()
-        digest.update(self._item_bytes(item))
-        return digest
-
     def key_for(self, item: Item, condition: Condition, sample_index: int) -> str:
         """The query key: sha256 over model, prompt, conversation, media, frames, sampling."""
-        digest = self._item_hash(item, self._prefix(condition, item.platform))
+        digest = self._shape(condition, item.platform).key_prefix.copy()
+        digest.update(self._item_bytes(item))
         digest.update(b"\x1f%d" % sample_index)
         return digest.hexdigest()
 
@@ -158,18 +145,14 @@ class Engine:
         of planning: ~550k keys at full scale, so prefixes and item parts are memoized)."""
         queries: list[Query] = []
         append = queries.append
-        # memo by the condition object's identity (hashing a Condition hashes its persona);
-        # the entry keeps the object, so its id cannot be reused while the loop runs
-        prefixes: dict[tuple[int, str], tuple[Condition, hashlib._Hash]] = {}
-        blobs, item_bytes = self._item_blobs, self._item_bytes
+        shapes, blobs, item_bytes = self._shapes, self._item_blobs, self._item_bytes
         suffixes = [b"\x1f%d" % sample for sample in range(self.samples)]
         single = suffixes[0] if self.samples == 1 else None
         for condition, item in pairs:
-            entry = prefixes.get((id(condition), item.platform))
-            if entry is None or entry[0] is not condition:
-                entry = (condition, self._prefix(condition, item.platform))
-                prefixes[id(condition), item.platform] = entry
-            digest = entry[1].copy()
+            shape = shapes.get((id(condition), item.platform))
+            if shape is None or shape.condition is not condition:
+                shape = self._shape(condition, item.platform)
+            digest = shape.key_prefix.copy()
             digest.update(blobs.get(item.id) or item_bytes(item))
             if single is not None:
                 digest.update(single)
@@ -342,11 +325,15 @@ class Engine:
             return exc
 
     def _shape(self, condition: Condition, platform: str) -> _Shape:
+        """What every query of ``condition`` on ``platform`` shares, rendered and hashed once
+        (memoized by the condition object's identity: hashing a Condition hashes its persona;
+        the entry keeps the object, so its id is not reused while it is memoized)."""
         entry = self._shapes.get((id(condition), platform))
         if entry is None or entry.condition is not condition:
             template = condition.template
             messages = template.render(platform=platform, persona=condition.persona)
-            entry = _Shape(condition, messages, template.answer_format, condition.id)
+            prefix = self._key_prefix(condition, template, messages)
+            entry = _Shape(condition, messages, template.answer_format, condition.id, prefix)
             self._shapes[id(condition), platform] = entry
         return entry
 
@@ -417,6 +404,7 @@ class _Shape:
     messages: tuple[Message, ...]
     answer_format: AnswerFormat
     condition_id: str
+    key_prefix: hashlib._Hash  # copied, never updated in place
 
 
 FAILED = ParsedAnswer(verdict=Verdict.UNPARSABLE)

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
-from valspec.answers import NO, VERDICT_CODES, YES
+from valspec.answers import VERDICT_CODES, YES, decided_codes
 from valspec.values import CIRCLE_ORDER, Value, circle_similarity
 
 RESAMPLES = 1000
@@ -106,9 +106,9 @@ def _outcomes(codes: Codes) -> dict[Value, _Outcomes]:
         _, before, after = codes[value]
         found[value] = _Outcomes(
             (before == YES).astype(np.float64),
-            ((before == YES) | (before == NO)).astype(np.float64),
+            decided_codes(before).astype(np.float64),
             (after == YES).astype(np.float64),
-            ((after == YES) | (after == NO)).astype(np.float64),
+            decided_codes(after).astype(np.float64),
         )
     return found
 

@@ -15,7 +15,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 from numpy.typing import NDArray
 
-from valspec.answers import ERROR, NO, NO_ISQ, YES, Answers
+from valspec.answers import ERROR, NO_ISQ, YES, Answers, decided_codes
 from valspec.persona_metrics import PersonaMetrics, persona_metrics_from_codes
 from valspec.personas import Persona
 from valspec.queries import Record
@@ -52,6 +52,15 @@ class Tally:
     def rate(self, verdict: str) -> float:
         """Share of all queries with this verdict (0 when there are none)."""
         return getattr(self, verdict) / self.total if self.total else 0.0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(
+            yes=self.yes + other.yes,
+            no=self.no + other.no,
+            refusal=self.refusal + other.refusal,
+            unparsable=self.unparsable + other.unparsable,
+            error=self.error + other.error,
+        )
 
 
 Scorable = Answers | Sequence[Record]
@@ -146,9 +155,9 @@ def _item_outcomes(answers: Answers) -> tuple[str, dict[str, float]]:
     if reported.any():
         return "p_yes", answers.item_means(answers.p_yes, reported)
     sampled = bool((answers.samples[answered] > 0).any())
-    decided = (answers.verdicts == YES) | (answers.verdicts == NO)
     yes = (answers.verdicts == YES).astype(np.float64)
-    return ("sampled" if sampled else "binary"), answers.item_means(yes, decided)
+    shares = answers.item_means(yes, decided_codes(answers.verdicts))
+    return ("sampled" if sampled else "binary"), shares
 
 
 @dataclass(frozen=True)
@@ -193,8 +202,8 @@ def score_persona(
         before, after = before_by_value.get(value), after_by_value.get(value)
         if before is None or after is None:
             continue
-        _, before_codes, after_codes = paired_codes(before, after)
-        decided = _decided(before_codes) & _decided(after_codes)
+        before_codes, after_codes = paired_codes(before, after)
+        decided = decided_codes(before_codes) & decided_codes(after_codes)
         if not decided.any():
             continue
         mean, se = paired_mean_difference(
@@ -214,9 +223,7 @@ def score_persona(
     everything = list(after_by_value.values())
     isq = np.concatenate([a.isq for a in everything]) if everything else np.zeros(0, np.int8)
     stated = isq[isq != NO_ISQ]
-    total = Tally()
-    for answers in everything:
-        total = _plus(total, tally(answers))
+    total = sum((tally(answers) for answers in everything), Tally())
     return PersonaResult(
         persona=persona,
         strategy=strategy,
@@ -240,16 +247,12 @@ def score_persona(
     )
 
 
-def paired_codes(
-    before: Answers, after: Answers
-) -> tuple[Sequence[str], NDArray[np.int8], NDArray[np.int8]]:
+def paired_codes(before: Answers, after: Answers) -> tuple[NDArray[np.int8], NDArray[np.int8]]:
     """First-sample verdict codes of both sides on ``before``'s items, in its order (-1 where
     ``after`` has no answer for an item)."""
     if before.items == after.items:  # the usual case: both planned from one item list
-        return before.items, before.first_by_item, after.first_by_item
-    codes = after.first_codes
-    other = np.array([codes.get(i, -1) for i in before.items], dtype=np.int8)
-    return before.items, before.first_by_item, other
+        return before.first_by_item, after.first_by_item
+    return before.first_by_item, _codes_for(after, before.items)
 
 
 def sorted_codes(
@@ -269,20 +272,6 @@ def sorted_codes(
 def _codes_for(answers: Answers | None, ids: Sequence[str]) -> NDArray[np.int8]:
     codes = answers.first_codes if answers is not None else {}
     return np.array([codes.get(i, -1) for i in ids], dtype=np.int8)
-
-
-def _decided(codes: NDArray[np.int8]) -> NDArray[np.bool_]:
-    return np.asarray((codes == YES) | (codes == NO), dtype=bool)
-
-
-def _plus(a: Tally, b: Tally) -> Tally:
-    return Tally(
-        yes=a.yes + b.yes,
-        no=a.no + b.no,
-        refusal=a.refusal + b.refusal,
-        unparsable=a.unparsable + b.unparsable,
-        error=a.error + b.error,
-    )
 
 
 def _item_deltas(
@@ -312,11 +301,6 @@ def _differences(before: Mapping[str, float], after: Mapping[str, float]) -> dic
         diffs = np.fromiter(after.values(), float) - np.fromiter(before.values(), float)
         return dict(zip(after, diffs.tolist(), strict=True))
     return {i: after[i] - before[i] for i in sorted(set(before) & set(after))}
-
-
-def first_verdicts(answers: Scorable) -> dict[str, str]:
-    """``{item id: verdict}`` of the first samples, sorted by item id (read-only)."""
-    return as_answers(answers).first_verdicts
 
 
 def _verdict_outcomes(answers: Answers) -> tuple[str, dict[str, float]]:

@@ -152,12 +152,11 @@ def test_identical_answers_are_parsed_once_and_each_condition_rendered_once(
     engine = _engine(MockAdapter(yes))
     persona = Condition(strategy="simple", persona=PERSONA)
     plan = engine.plan([(NEUTRAL_CONDITION, dataset.items), (persona, dataset.items)])
-    renders.clear()  # planning renders once per condition and platform for the keys
     engine.run(plan)
     records = engine.records(plan)
     answered = [r for r in records if not r.response.error]
     assert len(answered) == 8  # 4 items x 2 conditions
     # two distinct texts in each of two answer formats: four parses for eight answers
     assert sorted(parses) == ["No.", "No.", "Yes, I like it.", "Yes, I like it."]
-    assert len(renders) == 2  # one platform, two conditions
+    assert len(renders) == 2  # one platform, two conditions: keys and requests share it
     assert {r.verdict for r in answered if r.item_id == "i1"} == {"no"}
