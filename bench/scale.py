@@ -115,10 +115,7 @@ def child_env(keep_env: bool) -> dict[str, str]:
     return env
 
 
-ENV: dict[str, str] = {}
-
-
-def run_pytest(root: Path, *args: str) -> tuple[float, float, str]:
+def run_pytest(root: Path, env: dict[str, str], *args: str) -> tuple[float, float, str]:
     """Run pytest in a subprocess: (seconds, peak RSS of that child in MB, summary line)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out:
@@ -127,7 +124,7 @@ def run_pytest(root: Path, *args: str) -> tuple[float, float, str]:
             cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=ENV or child_env(False),
+            env=env,
         )
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -163,8 +160,8 @@ def main() -> None:
         help="run pytest with this environment as is (PYTHONDONTWRITEBYTECODE included)",
     )
     args = parser.parse_args()
-    ENV.update(child_env(args.keep_env))
-    cached_bytecode = "PYTHONDONTWRITEBYTECODE" not in ENV
+    env = child_env(args.keep_env)
+    cached_bytecode = "PYTHONDONTWRITEBYTECODE" not in env
     root = Path(tempfile.mkdtemp(prefix="valspec-scale-"))
     try:
         manifest = build(root, args.items)
@@ -180,14 +177,14 @@ def main() -> None:
             f"{queries:,} queries; project {root}; bytecode cache "
             + ("on (Python's default)" if cached_bytecode else "off (PYTHONDONTWRITEBYTECODE)")
         )
-        empty, _, _ = run_pytest(root, "test_suite.py", "--collect-only", "--model=fast")
+        empty, _, _ = run_pytest(root, env, "test_suite.py", "--collect-only", "--model=fast")
         print(f"pytest start + collect (loads the manifest): {empty:6.1f} s")
-        cold, peak, summary = run_pytest(root, *suite)
+        cold, peak, summary = run_pytest(root, env, *suite)
         print(
             f"cold run (answers + cache writes):          {cold:6.1f} s   "
             f"{1e6 * cold / queries:5.1f} us/query   peak RSS {peak:5.0f} MB   ({summary})"
         )
-        cached, peak2, summary = run_pytest(root, *suite)
+        cached, peak2, summary = run_pytest(root, env, *suite)
         print(
             f"cached re-run:                              {cached:6.1f} s   "
             f"{1e6 * cached / queries:5.1f} us/query   peak RSS {peak2:5.0f} MB   ({summary})"
@@ -197,7 +194,7 @@ def main() -> None:
         print(f"cache file: {cache.stat().st_size / 2**20:.0f} MB")
         naive = min(args.naive, args.items)
         (root / "test_naive.py").write_text(NAIVE_TEST.format(manifest=str(manifest), count=naive))
-        slow, _, summary = run_pytest(root, "test_naive.py", "-p", "no:valspec")
+        slow, _, summary = run_pytest(root, env, "test_naive.py", "-p", "no:valspec")
         per_test = slow / naive
         print(
             f"naive, one test per query ({naive:,} tests): {slow:6.1f} s   "

@@ -189,16 +189,13 @@ class SQLiteStore:
         columns.isq[where] = ((codes >> 1) & 3) - 1
         reported = np.concatenate(p_yes) if p_yes else np.zeros((0, 2))
         columns.p_yes[places[reported[:, 0].astype(np.intp)]] = reported[:, 1]
-        errors: dict[int, str] = {}
-        redo = where[((codes & 1) > 0) | (((codes >> 3) & 7) == ERROR)].tolist()
-        records = self.get_many([keys[i] for i in redo])
-        for position in redo:  # rare: failures, and rows stored by another parser version
-            record = records[keys[position]]
-            single = Columns.of_records([record])
-            columns.verdicts[position] = single.verdicts[0]
-            columns.isq[position] = single.isq[0]
-            if record.response.error:
-                errors[position] = record.response.error
+        # rare: failures (their error text) and rows of another parser version (parsed again)
+        redo = where[((codes & 1) > 0) | (((codes >> 3) & 7) == ERROR)]
+        records = self.get_many([keys[i] for i in redo.tolist()])
+        fixed = Columns.of_records([records[keys[i]] for i in redo.tolist()])
+        columns.verdicts[redo] = fixed.verdicts
+        columns.isq[redo] = fixed.isq
+        errors = {int(redo[n]): why for n, why in fixed.errors.items()}
         return replace(columns, errors=errors)
 
     def missing(self, keys: Sequence[str]) -> list[str]:

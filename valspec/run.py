@@ -43,17 +43,6 @@ DISLIKE_CONDITION = Condition(keying="dislike")
 balanced alongside the like question."""
 
 
-def ordered(condition: Condition, items: Sequence[Item]) -> list[tuple[Condition, list[Item]]]:
-    """``items`` split by the answer-order wording each gets under ``condition`` (a hash of the
-    item id, when the condition's template counterbalances it), as (condition, items) needs."""
-    if not condition.template.counterbalanced:
-        return [(condition, list(items))]
-    groups: dict[int, list[Item]] = {}
-    for item in items:
-        groups.setdefault(answer_order_for(item.id), []).append(item)
-    return [(replace(condition, order=order), group) for order, group in sorted(groups.items())]
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """What one invocation asks for (command-line options), validated and frozen."""
@@ -273,18 +262,6 @@ class Run:
     # A *group* is one condition's queries on one value's items, planned once per run; cases
     # name the groups they need, and each group's answers are read from the store once, in
     # column form (valspec.answers), and shared by every case that needs them.
-    def _needs(self, case: Case) -> list[tuple[Condition, Sequence[Item]]]:
-        if isinstance(case, ValueCase):
-            items = self.items_by_value.get(case.value, [])
-            needs = ordered(NEUTRAL_CONDITION, items)
-            if self.options.keying == "balanced":
-                needs += ordered(DISLIKE_CONDITION, items)
-            return list(needs)
-        return [
-            *ordered(NEUTRAL_CONDITION, self.dataset.items),
-            *ordered(case.condition, self.dataset.items),
-        ]
-
     def _groups(self, case: Case) -> list[tuple[Condition, Value]]:
         """The (condition, value) groups a case reads."""
         if isinstance(case, ValueCase):
@@ -381,11 +358,7 @@ class Run:
         and sample, ``chunk`` at a time: responses.csv streams them (at 550k answers, holding
         every record and row at once took more memory than the rest of the run)."""
         with gc_paused():  # bulk planning (the consumer's own work runs with the collector on)
-            queries = self.engine.deduplicated(
-                self.engine.queries_for(condition, items)
-                for case in cases
-                for condition, items in self._needs(case)
-            )
+            queries = self.engine.deduplicated(self.planned_queries(case) for case in cases)
             ids = {id(q.condition): q.condition.id for q in queries}
             queries.sort(key=lambda q: (q.item.id, ids[id(q.condition)], q.sample_index))
         for start in range(0, len(queries), chunk):
