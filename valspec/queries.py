@@ -9,7 +9,7 @@ key (computed by valspec.engine) is a sha256 over everything that determines the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import NamedTuple, Protocol
 
 from valspec.adapters.base import Response, Sampling
@@ -161,3 +161,6 @@ class RunStats:
     errors: int
     seconds: float
     by_peers: int = 0  # answered meanwhile by another worker sharing the store
+
+    def __add__(self, other: RunStats) -> RunStats:
+        return RunStats(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))

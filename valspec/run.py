@@ -307,7 +307,7 @@ class Run:
                     self._answers[gid] = self.engine.answers(queries)
         self._prepared.update(c.id for c in todo)
         self._release_plans()
-        self.stats = stats if self.stats is None else _add(self.stats, stats)
+        self.stats = stats if self.stats is None else self.stats + stats
         return stats
 
     def _look_up(
@@ -466,17 +466,6 @@ class Run:
         self._prepared.clear()
         for name in ("full_dataset", "dataset", "items_by_value"):
             self.__dict__.pop(name, None)
-
-
-def _add(a: RunStats, b: RunStats) -> RunStats:
-    return RunStats(
-        planned=a.planned + b.planned,
-        cached=a.cached + b.cached,
-        sent=a.sent + b.sent,
-        errors=a.errors + b.errors,
-        seconds=a.seconds + b.seconds,
-        by_peers=a.by_peers + b.by_peers,
-    )
 
 
 def frozen_options(raw: Mapping[str, Any]) -> RunOptions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -54,13 +54,7 @@ class Tally:
         return getattr(self, verdict) / self.total if self.total else 0.0
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(
-            yes=self.yes + other.yes,
-            no=self.no + other.no,
-            refusal=self.refusal + other.refusal,
-            unparsable=self.unparsable + other.unparsable,
-            error=self.error + other.error,
-        )
+        return Tally(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 Scorable = Answers | Sequence[Record]
