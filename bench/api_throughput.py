@@ -46,15 +46,16 @@ import numpy as np
 from PIL import Image
 
 from valspec.adapters._images import jpeg_data_url
-from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, TextPart
+from valspec.adapters.base import Request
 from valspec.adapters.openai_api import create
 from valspec.adapters.registry import ModelSpec
-from valspec.dataset import Item
-from valspec.engine import Engine
-from valspec.media import FrameSpec
-from valspec.queries import NEUTRAL_CONDITION
+from valspec.data.dataset import Item
+from valspec.data.media import FrameSpec
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart
+from valspec.domain.values import Value
+from valspec.engine.engine import Engine
+from valspec.engine.queries import NEUTRAL_CONDITION
 from valspec.testing.servers import ServerProcess
-from valspec.values import Value
 
 PROMPT = "Here is a short video. Would you like it and keep watching? Answer Yes or No first."
 

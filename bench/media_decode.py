@@ -1,7 +1,7 @@
 """Frame sampling speed: ms per 8-frame sample via seek, scan and the automatic choice.
 
 Generates two 10 s, 30 fps, 854x480 H.264 clips in a temp dir (a keyframe every second vs
-x264's default spacing of 250 frames), then times ``valspec.media.sample_video`` on each, with
+x264's default spacing of 250 frames), then times ``valspec.data.media.sample_video`` on each, with
 PyAV's default slice threading and with frame threading ("AUTO"). It also prints what one
 seek costs in decoded frames, the figure behind ``SEEK_OVERHEAD_FRAMES``.
 
@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from valspec import media
-from valspec.media import FrameSpec, choose_strategy, probe_video, sample_video
+from valspec.data import media
+from valspec.data.media import FrameSpec, choose_strategy, probe_video, sample_video
 
 WIDTH, HEIGHT, FPS, SECONDS, FRAMES = 854, 480, 30, 10, 8
 

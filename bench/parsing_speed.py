@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from valspec.adapters.base import AnswerFormat
+from valspec.domain.messages import AnswerFormat
 from valspec.parsing import parse_answer
 
 YES_NO, JSON, ISQ = AnswerFormat.YES_NO, AnswerFormat.JSON_DECISION, AnswerFormat.ISQ

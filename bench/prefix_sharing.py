@@ -29,9 +29,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, Sampling
-from valspec.personas import load_personas
-from valspec.queries import NEUTRAL_CONDITION, Condition
+from valspec.adapters.base import Request, Sampling
+from valspec.domain.messages import AnswerFormat, MediaPart, Message
+from valspec.domain.personas import load_personas
+from valspec.engine.queries import NEUTRAL_CONDITION, Condition
 
 REPO = Path(__file__).resolve().parents[1]
 PERSONAS = 5

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from valspec.values import CIRCLE_ORDER
+from valspec.domain.values import CIRCLE_ORDER
 
 REPO = Path(__file__).resolve().parents[1]
 VALUES = [v.value for v in CIRCLE_ORDER]
@@ -58,7 +58,8 @@ register_adapter("instant", Instant)
 NAIVE_TEST = """
 import json
 import pytest
-from valspec.adapters.base import AnswerFormat, Request, Response
+from valspec.adapters.base import Request, Response
+from valspec.domain.messages import AnswerFormat
 from valspec.parsing import parse_answer
 
 ROWS = [json.loads(line) for line in open({manifest!r})][:{count}]
@@ -143,7 +144,7 @@ def run_pytest(root: Path, env: dict[str, str], *args: str) -> tuple[float, floa
 
 
 def personas_arg() -> str:
-    from valspec.personas import load_personas
+    from valspec.domain.personas import load_personas
 
     ids = [p.id for p in load_personas(REPO / "fixtures" / "personas")][:PERSONAS]
     return ",".join(ids)

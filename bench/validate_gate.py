@@ -15,10 +15,16 @@ import time
 import numpy as np
 
 from valspec.adapters.sim import VARIANTS
-from valspec.gate import MIN_PLANNING_SD
-from valspec.gate_sim import family_run, item_p_yes, outcomes, profile_p
-from valspec.stats import mcnemar_power, mean_interval, n_needed, paired_power, wilson_interval
-from valspec.values import Value
+from valspec.domain.values import Value
+from valspec.measure.gate import MIN_PLANNING_SD
+from valspec.measure.gate_sim import family_run, item_p_yes, outcomes, profile_p
+from valspec.measure.stats import (
+    mcnemar_power,
+    mean_interval,
+    n_needed,
+    paired_power,
+    wilson_interval,
+)
 
 
 def a_a(mode: str, n: int, runs: int, samples: int = 1) -> float:

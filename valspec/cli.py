@@ -10,15 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from valspec.errors import ValspecError
+from valspec.domain.errors import ValspecError
 
 
 def _models(args: argparse.Namespace) -> int:
     from valspec.adapters.aliases import alias_table, merge_aliases
     from valspec.adapters.registry import adapter_names
     from valspec.adapters.sim import VARIANTS
-    from valspec.config import load_settings
-    from valspec.report import format_table
+    from valspec.domain.config import load_settings
+    from valspec.reports.terminal import format_table
 
     aliases = merge_aliases(load_settings(Path(args.root)).models)
     rows = [list(r) for r in alias_table(aliases)]
@@ -36,7 +36,7 @@ def _fixtures_build(args: argparse.Namespace) -> int:
 
 
 def _cache_merge(args: argparse.Namespace) -> int:
-    from valspec.cache_merge import merge_caches
+    from valspec.engine.cache_merge import merge_caches
 
     stats = merge_caches(args.out, args.inputs)
     conflicts = f", {stats.conflicts} differing duplicates kept as first seen"

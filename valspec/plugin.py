@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from valspec.errors import ValspecError
-from valspec.persona_gate import PersonaGate
-from valspec.prompts import STRATEGIES, prompt_versions
-from valspec.report import persona_heatmap, persona_table, strategy_table, value_table
+from valspec.domain.errors import ValspecError
+from valspec.domain.prompts import STRATEGIES, prompt_versions
+from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
-from valspec.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
+from valspec.session.persona_gate import PersonaGate
+from valspec.session.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
+from valspec.session.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
+from valspec.session.value_gate import ValueGate
 from valspec.snapshot import BaselineCheck
-from valspec.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
-from valspec.value_gate import ValueGate
 
 RUN_KEY = pytest.StashKey[Run]()
 REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
@@ -93,7 +93,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _add_execution_options(group: pytest.OptionGroup) -> None:
     """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
-    from valspec.queries import parse_shard
+    from valspec.engine.queries import parse_shard
 
     group.addoption(
         "--valspec-cache",
@@ -159,7 +159,7 @@ def _options(config: pytest.Config) -> RunOptions:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Validate options and create the session's run (cheap: nothing is loaded yet)."""
-    from valspec.config import load_settings
+    from valspec.domain.config import load_settings
 
     try:
         run = Run(load_settings(config.rootpath), _options(config))
@@ -317,7 +317,7 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
 @pytest.fixture(scope="session")
 def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> ValueGate:
     """Every value of the run compared with its baseline once, Holm-corrected as a family."""
-    from valspec.gate import GateOptions
+    from valspec.measure.gate import GateOptions
 
     settings, get = valspec_run.settings, request.config.getoption
     try:

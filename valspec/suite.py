@@ -19,19 +19,19 @@ from typing import Any
 
 import pytest
 
-from valspec.drift import Comparison, persona_payload, value_payload
-from valspec.persona_gate import PersonaGate
-from valspec.run import PersonaCase, Run, ValueCase
-from valspec.scoring import Tally
-from valspec.snapshot import BaselineCheck
-from valspec.strategy_cases import (
+from valspec.measure.drift import Comparison, persona_payload, value_payload
+from valspec.measure.scoring import Tally
+from valspec.session.persona_gate import PersonaGate
+from valspec.session.run import PersonaCase, Run, ValueCase
+from valspec.session.strategy_cases import (
     StrategyCase,
     circumplex_failure,
     persona_metric_row,
     strategy_outcome,
     strategy_row,
 )
-from valspec.value_gate import ValspecWarning, ValueGate
+from valspec.session.value_gate import ValspecWarning, ValueGate
+from valspec.snapshot import BaselineCheck
 
 Recorder = Callable[[dict[str, Any]], None]
 __all__ = [

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from valspec.dataset import Dataset, load_dataset
+from valspec.data.dataset import Dataset, load_dataset
 
 ImageDatasetFactory = Callable[..., Dataset]
 

@@ -17,7 +17,7 @@ def test_models_lists_aliases_prefixes_and_simulations(capsys: pytest.CaptureFix
 
 
 def test_fixtures_build_renders_a_valid_dataset(tmp_path: Path) -> None:
-    from valspec.dataset import load_dataset
+    from valspec.data.dataset import load_dataset
 
     assert main(["fixtures", "build", "--out", str(tmp_path), "--per-value", "1"]) == 0
     data = load_dataset(tmp_path)  # validates every row and every sha256

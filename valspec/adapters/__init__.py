@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from valspec.adapters.base import (
-    Adapter,
-    AnswerFormat,
-    Capabilities,
-    Labels,
-    MediaPart,
-    Message,
-    Request,
-    Response,
-    Sampling,
-    TextPart,
-    Usage,
-)
+from valspec.adapters.base import Adapter, Capabilities, Labels, Request, Response, Sampling, Usage
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart
 
 __all__ = [
     "Adapter",

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from valspec.adapters.base import MediaPart, Message, TextPart
+from valspec.domain.messages import MediaPart, Message, TextPart
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -32,8 +32,8 @@ def encode_jpeg(image: Image, longest_side: int | None = None, quality: int = 90
     Never upscales: the engine already sized frames to the run's frame spec. The resizing and
     encoding are the media module's, so frames are prepared one way everywhere.
     """
-    from valspec.media import encode_jpeg as jpeg_bytes
-    from valspec.media import resize_longest
+    from valspec.data.media import encode_jpeg as jpeg_bytes
+    from valspec.data.media import resize_longest
 
     frame = resize_longest(image, longest_side) if longest_side is not None else image
     return jpeg_bytes(frame, quality)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
 
 # Settings shared by the open-weight aliases: frames shrunk to 768 px on the longest side
 # (Qwen's processor would otherwise turn a 1080x1920 screenshot into ~2,600 image tokens),

@@ -17,17 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from valspec.adapters.base import (
-    AnswerFormat,
-    Capabilities,
-    MediaPart,
-    Request,
-    Response,
-    TextPart,
-    Usage,
-)
+from valspec.adapters.base import Capabilities, Request, Response, Usage
 from valspec.adapters.registry import ModelSpec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
+from valspec.domain.messages import AnswerFormat, MediaPart, TextPart
 
 try:
     import torch

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from valspec.adapters.registry import ModelSpec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _DEFAULT_BATCH = {"cpu": 8, "mps": 8, "cuda": 16}

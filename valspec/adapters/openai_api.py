@@ -38,16 +38,11 @@ from valspec.adapters._retry import (
     classify_exception,
     parse_completion,
 )
-from valspec.adapters.base import (
-    AnswerFormat,
-    Capabilities,
-    Request,
-    Response,
-    Usage,
-)
+from valspec.adapters.base import Capabilities, Request, Response, Usage
 from valspec.adapters.openai_settings import OpenAISettings
 from valspec.adapters.registry import ModelSpec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
+from valspec.domain.messages import AnswerFormat
 
 __all__ = [
     "AdapterStats",

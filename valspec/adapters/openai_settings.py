@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from valspec.adapters.base import Sampling
 from valspec.adapters.registry import ModelSpec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 

@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from valspec.adapters.base import Adapter
-from valspec.errors import ConfigError, UnknownNameError
+from valspec.domain.errors import ConfigError, UnknownNameError
 
 ENTRY_POINT_GROUP = "valspec.adapters"
 

@@ -33,10 +33,11 @@ from statistics import NormalDist
 import numpy as np
 from scipy.optimize import brentq
 
-from valspec.adapters.base import AnswerFormat, Capabilities, Labels, Request, Response
+from valspec.adapters.base import Capabilities, Labels, Request, Response
 from valspec.adapters.registry import ModelSpec
-from valspec.errors import ConfigError, UnknownNameError
-from valspec.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
+from valspec.domain.errors import ConfigError, UnknownNameError
+from valspec.domain.messages import AnswerFormat
+from valspec.domain.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
 
 SIM_VERSION = "2"  # 2: logit offsets calibrated so that mean P(yes) equals the profile
 ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.fixturegen.catalogue import CATALOGUE, PLATFORMS, Post
 from valspec.fixturegen.figures import Style
 from valspec.fixturegen.render import (
@@ -32,7 +33,6 @@ from valspec.fixturegen.render import (
     write_mp4,
 )
 from valspec.fixturegen.scenes import SCENES
-from valspec.values import CIRCLE_ORDER, Value
 
 GENERATOR_VERSION = "1.0"
 """Bump when a change to the generator changes its output bytes."""

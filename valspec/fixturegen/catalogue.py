@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from valspec.values import Value
+from valspec.domain.values import Value
 
 PLATFORMS: tuple[str, ...] = ("tiktok", "youtube_shorts", "instagram_reels")
 TOPICS: tuple[str, ...] = ("family", "health", "hobbies", "society", "technology")

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from valspec.adapters.base import AnswerFormat
+from valspec.domain.messages import AnswerFormat
 from valspec.parsing.free_text import _analyse, _reason, parse_yes_no
 from valspec.parsing.verdicts import ISQ_MIDPOINT, ISQ_SCALES, ParsedAnswer, Verdict
 

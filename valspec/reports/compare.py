@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.files import fmt_number, markdown_table, read_profile
 from valspec.reports.radar import Series
-from valspec.values import CIRCLE_ORDER
 
 COMPARE_FILE = "compare.md"
 CHART_FILES = ("compare.png", "compare.svg")

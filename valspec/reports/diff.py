@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from valspec.errors import DataError, ValspecError
+from valspec.domain.errors import DataError, ValspecError
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.files import fmt_interval, fmt_number, markdown_table
 from valspec.reports.radar import Series
-from valspec.values import CIRCLE_ORDER
 
 DIFF_MARKER = "<!-- valspec-snapshot-review -->"
 """Hidden marker that lets the review workflow find and update its one PR comment."""

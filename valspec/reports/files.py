@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from valspec.dataset import Item
-from valspec.errors import DataError
-from valspec.prompts import NEUTRAL, template_for
-from valspec.queries import Record
+from valspec.data.dataset import Item
+from valspec.domain.errors import DataError
+from valspec.domain.prompts import NEUTRAL, template_for
+from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER
+from valspec.engine.queries import Record
 from valspec.reports.redact import redact, redact_cells, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
-from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
 
 PROFILE_FILE = "profile.json"
 RESPONSES_FILE = "responses.csv"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from valspec.values import CIRCLE_ORDER
+from valspec.domain.values import CIRCLE_ORDER
 
 SIZE_INCHES = 6.0
 DPI = 100

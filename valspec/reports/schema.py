@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from importlib import metadata, resources
 from typing import Any
 
-from valspec.report import profile_summary_of
-from valspec.values import CIRCLE_ORDER
+from valspec.domain.values import CIRCLE_ORDER
+from valspec.reports.terminal import profile_summary_of
 
 PROFILE_SCHEMA = "valspec/profile@1"
 SCHEMA_FILE = "profile.schema.json"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from valspec.prompts import prompt_versions
+from valspec.domain.prompts import prompt_versions
 from valspec.reports.files import (
     ReportFiles,
     ResponseRow,
@@ -32,7 +32,7 @@ from valspec.reports.files import (
 from valspec.reports.schema import build_profile
 
 if TYPE_CHECKING:
-    from valspec.run import Case, Run
+    from valspec.session.run import Case, Run
 
 PARTS_DIR = ".parts"
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from valspec.adapters.aliases import BUILTIN_ALIASES, alias_table, merge_aliases
 from valspec.adapters.registry import resolve_spec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
 
 REQUIRED = {"qwen-vl", "qwen2-vl", "llava", "internvl", "smolvlm", "deepseek-vl2"}
 REQUIRED |= {"gpt-4o", "gpt-4o-mini", "claude-3.5-sonnet", "gemini-2.0-flash"}

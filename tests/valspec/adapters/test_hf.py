@@ -23,20 +23,12 @@ from safetensors.torch import load_file, save_file
 
 from valspec.adapters import hf_fingerprint
 from valspec.adapters.aliases import BUILTIN_ALIASES
-from valspec.adapters.base import (
-    Adapter,
-    AnswerFormat,
-    MediaPart,
-    Message,
-    Request,
-    Sampling,
-    TextPart,
-    describe_adapter,
-)
+from valspec.adapters.base import Adapter, Request, Sampling, describe_adapter
 from valspec.adapters.hf import HFAdapter, create, template_messages, yes_no_token_ids
 from valspec.adapters.hf_settings import read_settings
 from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart
 from valspec.testing.tiny_vlm import build_tiny_llava, build_tiny_qwen2_vl
 
 VERDICT_WORDS = {"yes", "no"}

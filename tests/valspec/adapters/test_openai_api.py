@@ -26,15 +26,7 @@ from valspec.adapters._images import (
     splice_frames,
 )
 from valspec.adapters._retry import AdaptiveLimit, Outcome, RetryPolicy, parse_retry_after
-from valspec.adapters.base import (
-    Adapter,
-    AnswerFormat,
-    MediaPart,
-    Message,
-    Request,
-    Sampling,
-    TextPart,
-)
+from valspec.adapters.base import Adapter, Request, Sampling
 from valspec.adapters.openai_api import (
     OpenAIAdapter,
     OpenAISettings,
@@ -43,7 +35,8 @@ from valspec.adapters.openai_api import (
     p_yes_from_top,
 )
 from valspec.adapters.registry import ModelSpec, create_adapter
-from valspec.errors import ConfigError
+from valspec.domain.errors import ConfigError
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart
 from valspec.testing.servers import ChatServer, Reply, image_urls, message_text
 
 FRAME = Image.new("RGB", (320, 180), (200, 40, 40))

@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from valspec.adapters.base import AnswerFormat, MediaPart, Message, Request, TextPart
+from valspec.adapters.base import Request
 from valspec.adapters.openai_api import OpenAIAdapter, create
 from valspec.adapters.registry import ModelSpec
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart
 from valspec.testing.servers import ChatServer, Step
 
 FRAME = Image.new("RGB", (96, 64), (20, 120, 200))

@@ -26,16 +26,10 @@ pytest.importorskip("fastapi", reason="transformers serve needs transformers[ser
 pytest.importorskip("uvicorn", reason="transformers serve needs transformers[serving]")
 tiny_vlm = pytest.importorskip("valspec.testing.tiny_vlm", reason="needs torch + transformers")
 
-from valspec.adapters.base import (  # noqa: E402
-    AnswerFormat,
-    MediaPart,
-    Message,
-    Request,
-    Sampling,
-    TextPart,
-)
+from valspec.adapters.base import Request, Sampling  # noqa: E402
 from valspec.adapters.openai_api import OpenAIAdapter, create  # noqa: E402
 from valspec.adapters.registry import ModelSpec  # noqa: E402
+from valspec.domain.messages import AnswerFormat, MediaPart, Message, TextPart  # noqa: E402
 
 START_TIMEOUT_S = 120
 SERVER_LIFETIME_S = 300  # the server is killed after this long even if the test run dies

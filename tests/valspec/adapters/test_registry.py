@@ -11,7 +11,7 @@ from valspec.adapters.registry import (
     register_adapter,
     resolve_spec,
 )
-from valspec.errors import ConfigError, UnknownNameError
+from valspec.domain.errors import ConfigError, UnknownNameError
 
 
 def test_resolves_prefixes_and_sim_variants() -> None:

@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from valspec.adapters.base import AnswerFormat, Labels, Request, Sampling
+from valspec.adapters.base import Labels, Request, Sampling
 from valspec.adapters.registry import resolve_spec
 from valspec.adapters.sim import DRIFT, PAPER_PROFILES, REFERENCE_PROFILE, VARIANTS, create
+from valspec.domain.messages import AnswerFormat
+from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.parsing import Verdict, parse_answer
-from valspec.values import CIRCLE_ORDER, Value
 
 
 def _request(

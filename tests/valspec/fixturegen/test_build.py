@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.fixturegen.build import MANIFEST, build_fixtures, main
 from valspec.fixturegen.catalogue import PLATFORMS, TOPICS
-from valspec.values import CIRCLE_ORDER
 
 KEYS = [
     "id",

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.fixturegen.build import FPS, KIND_PATTERN, plan_items
 from valspec.fixturegen.catalogue import CATALOGUE, PLATFORMS, TOPICS
 from valspec.fixturegen.painter import Painter
@@ -24,7 +25,6 @@ from valspec.fixturegen.render import (
     chrome_layer,
 )
 from valspec.fixturegen.scenes import SCENES
-from valspec.values import CIRCLE_ORDER
 
 PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.fixturegen.build import (
     FPS,
     GENERATOR_FILE,
@@ -19,7 +20,6 @@ from valspec.fixturegen.build import (
     render_item,
 )
 from valspec.fixturegen.catalogue import PLATFORMS
-from valspec.values import CIRCLE_ORDER
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "videos"
 MAX_BYTES = 10 * 1024 * 1024

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from valspec.personas import Persona, load_personas
+from valspec.domain.personas import Persona, load_personas
 
 REPO = Path(__file__).resolve().parents[3]
 SUITE = "from valspec.suite import test_persona_alignment, test_value_preference\n"

@@ -54,8 +54,8 @@ def test_alpha_comes_from_pyproject_and_the_option_overrides_it(suite: SuiteProj
 
 
 def test_alpha_outside_0_1_in_pyproject_names_the_key(tmp_path: Path) -> None:
-    from valspec.config import load_settings
-    from valspec.errors import ConfigError
+    from valspec.domain.config import load_settings
+    from valspec.domain.errors import ConfigError
 
     for bad in ("0", "1", "1.5", "-0.1"):
         (tmp_path / "pyproject.toml").write_text(f"[tool.valspec]\nalpha = {bad}\n")

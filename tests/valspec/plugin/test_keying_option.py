@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from valspec.config import Settings
-from valspec.prompts import answer_order_for
-from valspec.run import DISLIKE_CONDITION, Run, RunOptions, ValueCase
-from valspec.stats import keying_scores
-from valspec.values import Value
+from valspec.domain.config import Settings
+from valspec.domain.prompts import answer_order_for
+from valspec.domain.values import Value
+from valspec.measure.stats import keying_scores
+from valspec.session.run import DISLIKE_CONDITION, Run, RunOptions, ValueCase
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject

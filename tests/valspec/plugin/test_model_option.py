@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from valspec.adapters.sim import DRIFT
-from valspec.values import CIRCLE_ORDER
+from valspec.domain.values import CIRCLE_ORDER
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject

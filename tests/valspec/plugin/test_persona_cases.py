@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from valspec.drift import PERSONA_SCHEMA
+from valspec.measure.drift import PERSONA_SCHEMA
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject

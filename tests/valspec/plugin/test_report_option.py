@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 from PIL import Image
 
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.radar import PIXELS
 from valspec.reports.schema import validate_profile
-from valspec.values import CIRCLE_ORDER
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject

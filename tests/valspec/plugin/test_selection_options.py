@@ -20,7 +20,9 @@ def test_limit_gates_persona_baselines_on_the_common_items(suite: SuiteProject) 
     result = suite.make("sim").run(
         "--model=sim", "--valspec-limit=6", "--valspec-personas=family-oriented", "-k", "persona"
     )
-    assert "not compared" not in result.stdout.str()  # valspec/persona_gate.py pairs by item
+    assert (
+        "not compared" not in result.stdout.str()
+    )  # valspec/session/persona_gate.py pairs by item
     result.stdout.fnmatch_lines(["family-oriented-isq * 60 * +0.0 *"])
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from valspec.values import CIRCLE_ORDER
+from valspec.domain.values import CIRCLE_ORDER
 
 IDENTITY = {
     "prompt": "neutral-v1-abcdef12",

@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 
 from valspec.cli import main
-from valspec.errors import ValspecError
+from valspec.domain.errors import ValspecError
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.compare import load_profiles, write_compare
 from valspec.reports.diff import DIFF_MARKER, diff_command
 from valspec.reports.files import write_report
 from valspec.reports.radar import PIXELS
 from valspec.reports.schema import build_profile
-from valspec.values import CIRCLE_ORDER
 
 
 def _value_payload(value: str, yes: int) -> dict[str, Any]:

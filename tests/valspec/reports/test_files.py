@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from valspec.adapters.base import Response
-from valspec.dataset import Item
-from valspec.errors import DataError
+from valspec.data.dataset import Item
+from valspec.domain.errors import DataError
+from valspec.domain.values import CIRCLE_ORDER, Value
+from valspec.engine.queries import Record
 from valspec.parsing import ParsedAnswer, Verdict
-from valspec.queries import Record
 from valspec.reports.files import (
     REPORT_MARKER,
     RESPONSE_COLUMNS,
@@ -30,7 +31,6 @@ from valspec.reports.files import (
 from valspec.reports.radar import PIXELS
 from valspec.reports.redact import MASK, redact, secret_values
 from valspec.reports.schema import build_profile, validate_profile
-from valspec.values import CIRCLE_ORDER, Value
 
 PROMPTS = {"neutral": "neutral-v1-abcdef12"}
 FAKE_KEY = "sk-test-0123456789abcdefFAKEKEY"

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER
 from valspec.reports.files import write_report
 from valspec.reports.schema import build_profile
-from valspec.values import ABBREVIATIONS, CIRCLE_ORDER
 
 PROMPTS = {"neutral": "neutral-v1-abcdef12"}
 
@@ -18,7 +18,7 @@ def _estimate(x: float, low: float, high: float) -> dict[str, Any]:
 
 
 def strategy_row(strategy: str, shift: float, versus: str | None = None) -> dict[str, Any]:
-    """A per-strategy row as valspec.strategy_cases.strategy_row records it."""
+    """A per-strategy row as valspec.session.strategy_cases.strategy_row records it."""
     row: dict[str, Any] = {
         "kind": "strategy",
         "case": strategy,

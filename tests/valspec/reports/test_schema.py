@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.schema import PROFILE_SCHEMA, build_profile, load_schema, validate_profile
-from valspec.values import CIRCLE_ORDER
 
 PROMPTS = {"neutral": "neutral-v1-abcdef12", "simple": "simple-v1-12345678"}
 

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from valspec.measure.gate import (
+    MAX_FLIPS,
+    GateCase,
+    GateOptions,
+    evaluate_family,
+    flips_lines,
+    reaches_tolerance,
+    verdict_table,
+)
+
+IDS = [f"i{n:02d}" for n in range(40)]
+
+
+def _case(name: str, now: list[float], base: list[float], **kw: object) -> GateCase:
+    ids = IDS[: len(now)]
+    return GateCase(name, dict(zip(ids, now, strict=True)), dict(zip(ids, base, strict=True)),
+                    5.0, **kw)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_large_paired_shift_drifts_and_an_identical_run_does_not() -> None:
+    base = [0.3 + 0.01 * n for n in range(40)]
+    moved = [p + 0.2 for p in base]
+    verdicts = evaluate_family([_case("power", moved, base), _case("hedonism", base, base)])
+    power, hedonism = verdicts["power"], verdicts["hedonism"]
+    assert power.status == "drift" and power.failed and power.test == "paired-t"
+    assert power.delta == pytest.approx(20.0) and power.ci[0] <= 20.0 <= power.ci[1]
+    assert hedonism.status == "pass" and hedonism.delta == 0.0 and hedonism.power >= 0.8
+    assert "power" in verdict_table(list(verdicts.values()))
+
+
+def test_holm_can_turn_a_lone_significant_value_into_a_pass() -> None:
+    base = [0.5] * 20
+    now = [0.5 + (0.11 if n % 2 else -0.01) for n in range(20)]  # +5 points, noisy
+    alone = evaluate_family([_case("a", now, base)])["a"]
+    family = evaluate_family(
+        [_case("a", now, base)] + [_case(f"z{k}", base, base) for k in range(9)]
+    )["a"]
+    assert alone.p_adjusted == pytest.approx(alone.p_value)
+    assert family.p_adjusted >= alone.p_adjusted
+
+
+def test_the_rule_needs_significance_and_an_interval_that_reaches_the_tolerance() -> None:
+    base = [0.2 + 0.015 * n for n in range(40)]
+    trivial = [p + 0.01 + (0.002 if n % 2 else -0.002) for n, p in enumerate(base)]
+    small = evaluate_family([_case("a", trivial, base)])["a"]
+    assert small.p_adjusted < 1e-6 and small.ci[1] < 5.0 and small.status == "pass"
+    # Δ of 4.5 points (below the tolerance) but noisy: significant, and 5 points is plausible
+    noisy = [p + 0.045 + (0.03 if n % 2 else -0.03) for n, p in enumerate(base)]
+    near = evaluate_family([_case("b", noisy, base)])["b"]
+    assert near.delta < 5.0 <= near.ci[1] and near.p_adjusted < 0.05
+    assert near.status == "drift" and near.failed
+
+
+def test_reaches_tolerance_looks_on_the_side_of_the_estimate() -> None:
+    assert reaches_tolerance(3.0, (1.0, 5.0), 5.0)
+    assert not reaches_tolerance(3.0, (-6.0, 4.9), 5.0)
+    assert reaches_tolerance(-3.0, (-5.5, -0.5), 5.0)
+    assert not reaches_tolerance(-3.0, (-4.0, 6.0), 5.0)
+    assert not reaches_tolerance(math.nan, (math.nan, math.nan), 5.0)
+
+
+def test_binary_outcomes_use_exact_mcnemar_and_list_flips() -> None:
+    base = [1.0] * 20 + [0.0] * 20
+    now = [0.0] * 10 + [1.0] * 10 + [0.0] * 20
+    verdict = evaluate_family([_case("tradition", now, base, binary=True)])["tradition"]
+    assert verdict.test == "mcnemar-exact" and verdict.status == "drift"
+    assert verdict.p_value == pytest.approx(2 * 0.5**10)
+    (line,) = flips_lines(verdict, binary=True)
+    assert line.startswith("flipped yes -> no (10): i00, i01")
+
+
+def test_disjoint_items_fall_back_to_welch_and_say_so() -> None:
+    case = GateCase("x", {"a": 0.9, "b": 0.8, "c": 0.85}, {"d": 0.2, "e": 0.3, "f": 0.25}, 5.0)
+    verdict = evaluate_family([case])["x"]
+    assert verdict.test == "welch" and not verdict.paired and verdict.status == "drift"
+    assert "independent samples" in verdict.summary()
+
+
+def test_too_few_items_is_inconclusive_with_the_n_needed() -> None:
+    base = [0.5, 0.6, 0.7, 0.4, 0.5]
+    verdict = evaluate_family([_case("x", base, base)])["x"]
+    assert verdict.status == "inconclusive" and verdict.n_needed > 5 and verdict.power < 0.8
+
+
+def test_equivalence_mode_passes_a_steady_value_and_fails_a_shifted_one() -> None:
+    base = [0.3 + 0.01 * n for n in range(40)]
+    options = GateOptions(equivalence=True)
+    steady = evaluate_family([_case("a", base, base)], options)["a"]
+    moved = evaluate_family([_case("a", [p + 0.08 for p in base], base)], options)["a"]
+    assert steady.status == "equivalent" and not steady.failed
+    assert moved.status == "not-equivalent" and moved.failed
+
+
+def test_bootstrap_option_and_bad_alpha() -> None:
+    base = [0.3 + 0.01 * n for n in range(40)]
+    verdict = evaluate_family(
+        [_case("a", [p + 0.2 for p in base], base)], GateOptions(bootstrap=True)
+    )["a"]
+    assert verdict.test == "paired-bootstrap" and verdict.status == "drift"
+    with pytest.raises(ValueError, match="alpha"):
+        GateOptions(alpha=1.5)
+
+
+outcomes = st.lists(st.floats(0, 1), min_size=3, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(outcomes, st.data())
+def test_swapping_runs_negates_delta_and_keeps_p(now: list[float], data: st.DataObject) -> None:
+    base = data.draw(st.lists(st.floats(0, 1), min_size=len(now), max_size=len(now)))
+    ab = evaluate_family([_case("v", now, base)])["v"]
+    ba = evaluate_family([_case("v", base, now)])["v"]
+    assert ab.delta == pytest.approx(-ba.delta, abs=1e-9)
+    assert (math.isnan(ab.p_value) and math.isnan(ba.p_value)) or ab.p_value == pytest.approx(
+        ba.p_value, abs=1e-9
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(outcomes, st.randoms())
+def test_item_order_does_not_matter(now: list[float], rnd: object) -> None:
+    base = [1 - x for x in now]
+    ids = IDS[: len(now)]
+    pairs = list(zip(ids, now, base, strict=True))
+    rnd.shuffle(pairs)  # type: ignore[attr-defined]
+    shuffled = GateCase("v", {i: a for i, a, _ in pairs}, {i: b for i, _, b in pairs}, 5.0)
+    a = evaluate_family([_case("v", now, base)])["v"]
+    b = evaluate_family([shuffled])["v"]
+    assert (a.status, a.test, a.n) == (b.status, b.test, b.n)
+    assert a.delta == pytest.approx(b.delta, abs=1e-9)
+
+
+def _reference_flips(case: GateCase) -> tuple[tuple[str, float, float], ...]:
+    """The flips as first written: a Python sort of every common item by (-|change|, id)."""
+    common = sorted(set(case.current) & set(case.baseline))
+    order = sorted(common, key=lambda i: (-abs(case.current[i] - case.baseline[i]), i))
+    return tuple(
+        (i, case.baseline[i], case.current[i])
+        for i in order[:MAX_FLIPS]
+        if abs(case.current[i] - case.baseline[i]) >= (0.5 if case.binary else 0.0005)
+    )
+
+
+few_levels = st.sampled_from([0.0, 1.0, 0.25, 0.5, 0.0004, 1 / 3, 2 / 3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=3), st.tuples(few_levels | st.floats(0, 1), few_levels)
+    ),
+    st.booleans(),
+)
+def test_flips_are_the_largest_changes_in_the_order_a_python_sort_gives(
+    pairs: dict[str, tuple[float, float]], binary: bool
+) -> None:
+    now = {i: a for i, (a, _) in pairs.items()}
+    base = {i: b for i, (_, b) in pairs.items()}
+    case = GateCase("v", now, base, 5.0, binary=binary)
+    if len(pairs) >= 2:
+        assert evaluate_family([case])["v"].flips == _reference_flips(case)
+
+
+def test_flips_with_nan_outcomes_keep_the_python_sort() -> None:
+    now = {f"i{n:03d}": (math.nan if n % 7 == 0 else (n % 5) / 4) for n in range(120)}
+    base = {i: 0.5 for i in now}
+    case = GateCase("v", now, base, 5.0)
+    assert evaluate_family([case])["v"].flips == _reference_flips(case)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_many_tied_changes_keep_ids_in_order_past_the_flip_limit(binary: bool) -> None:
+    ids = [f"item-{(n * 37) % 300:03d}" for n in range(300)]  # inserted out of order
+    levels = [0.0, 1.0] if binary else [0.0, 0.25, 0.5, 1.0]
+    now = {i: levels[n % len(levels)] for n, i in enumerate(ids)}
+    base = {i: levels[(n // 3) % len(levels)] for n, i in enumerate(ids)}
+    case = GateCase("v", now, base, 5.0, binary=binary)
+    flips = evaluate_family([case])["v"].flips
+    assert len(flips) == MAX_FLIPS and flips == _reference_flips(case)

@@ -1,0 +1,1 @@
+"""Datasets and media: manifest validation, content hashes, frame sampling and encoding."""

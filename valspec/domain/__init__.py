@@ -1,0 +1,1 @@
+"""The domain: Schwartz's values, personas, prompt templates, settings, messages, errors."""

@@ -1,0 +1,1 @@
+"""Measurement: statistics, scores with intervals, the gate's decision, drift, baselines."""

@@ -1,0 +1,1 @@
+"""One evaluation session without pytest: the run and the case families it judges."""

@@ -1,0 +1,150 @@
+"""The value family of one run: every value compared with its baseline at once, Holm-corrected.
+
+Holm's correction needs every value's p-value before any value's test can assert, so the
+first value test to ask computes the whole family (the session has already answered every
+query) and each test then reads its own verdict. The family is *the values of the run*
+(after dataset, platform and limit selection), not the tests selected with ``-k`` or one
+xdist worker's share, so every worker reaches the same verdicts.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from valspec.domain.values import Value
+from valspec.measure.baseline import read_baseline
+from valspec.measure.drift import (
+    MODE_UNITS,
+    Comparison,
+    Payload,
+    comparable_outcomes,
+    compare_value,
+    value_payload,
+)
+from valspec.measure.gate import (
+    GateCase,
+    GateOptions,
+    GateVerdict,
+    evaluate_family,
+    flips_lines,
+    inconclusive_message,
+    verdict_table,
+)
+from valspec.session.run import Run, ValueCase
+
+VALUE_TEST = "test_value_preference"
+"""The suite's value test; its snapshots are ``<model dir>/test_value_preference[<value>].json``."""
+
+
+class ValspecWarning(UserWarning):
+    """Something a reviewer should see that does not fail the case (e.g. an inconclusive gate)."""
+
+
+@dataclass(frozen=True)
+class _Member:
+    payload: Payload
+    baseline: Payload | None
+    comparison: Comparison
+    mode: str
+
+
+class ValueGate:
+    """Lazily compares every value of a run with its baseline and decides each one."""
+
+    def __init__(
+        self,
+        run: Run,
+        directory: Path,
+        tolerance: Callable[[Payload], float],
+        options: GateOptions,
+    ) -> None:
+        self.run = run
+        self.directory = directory
+        self.tolerance = tolerance
+        self.options = options
+
+    def baseline_path(self, value: Value) -> Path:
+        """Where a value's baseline lives (the snapshot syrupy writes for its test)."""
+        return self.directory / f"{VALUE_TEST}[{value.value}].json"
+
+    @cached_property
+    def members(self) -> dict[Value, _Member]:
+        """Each value's payload and its comparison with the baseline (stale/new/pass/drift)."""
+        members = {}
+        for value in self.run.values:
+            result = self.run.value_result(value)
+            payload = value_payload(result, self.run.identity(ValueCase(value)))
+            baseline = read_baseline(self.baseline_path(value))
+            comparison = compare_value(payload, baseline, self.tolerance(payload))
+            mode = str(payload["mode"])
+            if baseline is not None and comparison.status in ("pass", "drift"):
+                mode = comparable_outcomes(payload, baseline)[0]
+            members[value] = _Member(payload, baseline, comparison, mode)
+        return members
+
+    @cached_property
+    def verdicts(self) -> dict[Value, GateVerdict]:
+        """The gate's verdict for every value that has a comparable baseline."""
+        cases = []
+        for value, member in self.members.items():
+            if member.comparison.status not in ("pass", "drift"):
+                continue  # new and stale baselines are reported by the snapshot check
+            assert member.baseline is not None  # the baseline the comparison was made with
+            mode, now, base = comparable_outcomes(member.payload, member.baseline)
+            tol = self.tolerance(member.payload)
+            cases.append(GateCase(value.value, now, base, tol, binary=mode == "binary"))
+        verdicts = evaluate_family(cases, self.options)
+        return {v: verdicts[v.value] for v in self.members if v.value in verdicts}
+
+    def verdict(self, value: Value) -> GateVerdict | None:
+        """This value's verdict, or None when it has no comparable baseline."""
+        return self.verdicts.get(value)
+
+    def failure(self, value: Value) -> str | None:
+        """The failure message of a value the gate fails, with the family table."""
+        verdict = self.verdict(value)
+        if verdict is None or not verdict.failed:
+            return None
+        mode = self.members[value].mode
+        unit = MODE_UNITS.get(mode, "% yes")
+        drifted = verdict.status == "drift"
+        what = "drifted beyond tolerance" if drifted else "is not shown equivalent"
+        lines = [
+            f"{value.value} {what}:",
+            f"  baseline {verdict.baseline:.1f} {unit}  ->  now {verdict.current:.1f} {unit}, "
+            + ("paired on" if verdict.paired else "independent samples,")
+            + f" n={verdict.n}",
+            f"  difference {verdict.delta:+.1f} points, 95 % CI of Δ "
+            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p "
+            f"{_p(verdict.p_adjusted)} ({verdict.test}); tolerance ±{verdict.tolerance:g} points",
+        ]
+        if drifted:
+            lines.append(
+                f"  fails: Holm-adjusted p < {self.options.alpha:g} and the 95 % CI of Δ reaches "
+                "the tolerance (a drift that large is plausible)"
+            )
+        lines += [f"  {line}" for line in flips_lines(verdict, binary=mode == "binary")]
+        lines += [f"  note: {n}" for n in self.members[value].comparison.notes]
+        lines.append(f"  the run's values (alpha {self.options.alpha:g}, Holm across values):")
+        table = verdict_table(list(self.verdicts.values()))
+        lines += [f"    {line}" for line in table.splitlines()]
+        lines.append("  If this change is intended, accept it with --snapshot-update.")
+        return "\n".join(lines)
+
+    def warn_if_inconclusive(self, value: Value) -> None:
+        """Emit a ValspecWarning naming the n needed when the gate could not decide."""
+        verdict = self.verdict(value)
+        if verdict is not None and verdict.status == "inconclusive":
+            message = inconclusive_message(verdict, power=self.options.power)
+            warnings.warn(ValspecWarning(message), stacklevel=2)
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "-"
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
