@@ -1,125 +1,315 @@
-"""Thorough validation of the drift gate by simulation; prints the figures in docs/statistics.md.
+"""Validate the drift gate by simulation; writes the figures into docs/statistics.md.
 
-    python bench/validate_gate.py [--runs 1000]
+    python bench/validate_gate.py                 # about 15 minutes on 2 cores
+    python bench/validate_gate.py --quick         # a few minutes, fewer replicates
+    python bench/validate_gate.py --write-docs    # replace the generated sections of the docs
 
-A/A: the reference sim re-run against its own baseline with independent draws (temperature >
-0); detection: one value moved by 5 (and 7.5) points; coverage of 95 % intervals; the items per
-value needed for 80 % power at a 5-point tolerance (alpha 0.05 / 10 values, Holm's first step).
+The model is the heterogeneous ``sim`` (item effects, re-run noise in P(yes), uneven per-item
+drift, see valspec.measure.gate_sim). The gate runs with the value family's share of the suite
+alpha (0.5 x 0.05, Holm over 10 values). Every rate is printed with its Monte Carlo standard
+error and replicate count.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from valspec.adapters.sim import VARIANTS
 from valspec.domain.values import Value
-from valspec.measure.gate import MIN_PLANNING_SD
-from valspec.measure.gate_sim import family_run, item_p_yes, outcomes, profile_p
+from valspec.measure.budget import SHARES
+from valspec.measure.gate_sim import Reader, family_run, outcomes, profile_logits, rates, shifted
 from valspec.measure.stats import (
-    mcnemar_power,
-    mean_interval,
-    n_needed,
-    paired_power,
-    wilson_interval,
+    holm,
+    mcnemar_test,
+    paired_bootstrap_test,
+    paired_t_test,
+    rate_above_p,
 )
 
+ALPHA = 0.05
+VALUE_ALPHA = ALPHA * SHARES["value"]
+SHIPPED = 40  # items per value in fixtures/videos
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "statistics.md"
+READERS = {
+    "P(yes)": Reader("p_yes"),
+    "sampled K=5": Reader("sampled", samples=5),
+    "binary (temperature > 0)": Reader("binary"),
+}
+FLIP_READERS = {
+    f"argmax, {int(100 * r)} % re-answer": Reader("flip", flip=r) for r in (0.02, 0.05, 0.1)
+}
 
-def a_a(mode: str, n: int, runs: int, samples: int = 1) -> float:
-    rng = np.random.default_rng(1)
-    base = profile_p("reference", n)
-    fails = sum(
-        any(v.failed for v in family_run(base, base, mode, rng, samples=samples).values())  # type: ignore[arg-type]
+
+def rate(hits: int, runs: int) -> str:
+    """A share with its Monte Carlo standard error."""
+    p = hits / runs
+    return f"{p:.3f} ± {math.sqrt(max(p * (1 - p), 1e-12) / runs):.3f}"
+
+
+def a_a(reader: Reader, n: int, runs: int, seed: int = 1) -> int:
+    """Runs (of ``runs``) in which any value fails: baseline and re-run drawn afresh each time."""
+    rng = np.random.default_rng(seed)
+    base = profile_logits("reference", n)
+    return sum(
+        any(v.failed for v in family_run(base, base, reader, rng, alpha=VALUE_ALPHA).values())
         for _ in range(runs)
     )
-    return fails / runs
 
 
-def detection(mode: str, n: int, runs: int, shift: float, samples: int = 1) -> tuple[float, float]:
-    """(share significant after Holm, share failing the gate: significant and CI reaches 5)."""
-    rng = np.random.default_rng(2)
-    significant = failed = 0
-    for draw in range(runs):
-        base = profile_p("reference", n, draw=draw)
-        moved = item_p_yes("reference", Value.POWER, n, draw=draw, shift=shift)
-        verdict = family_run(base, dict(base) | {Value.POWER: moved}, mode, rng, samples=samples)[  # type: ignore[arg-type]
-            "power"
-        ]
-        significant += verdict.p_adjusted < 0.05
-        failed += verdict.failed
-    return significant / runs, failed / runs
+def power(reader: Reader, n: int, shift: float, runs: int, seed: int = 2) -> tuple[int, int]:
+    """(runs failing the moved value, runs failing any unmoved value), per-item shifts redrawn."""
+    rng = np.random.default_rng(seed)
+    base = profile_logits("reference", n)
+    rt = rates("reference")
+    moved = unmoved = 0
+    for _ in range(runs):
+        now = dict(base)
+        now[Value.BENEVOLENCE] = shifted(base[Value.BENEVOLENCE], rt[Value.BENEVOLENCE], shift, rng)
+        verdicts = family_run(base, now, reader, rng, alpha=VALUE_ALPHA)
+        moved += verdicts["benevolence"].failed
+        unmoved += any(v.failed for k, v in verdicts.items() if k != "benevolence")
+    return moved, unmoved
 
 
-def coverage(n: int, runs: int) -> tuple[float, float, float]:
-    rate = VARIANTS["reference"].rates[Value.SECURITY] / 100
-    rng = np.random.default_rng(3)
-    hits = {"p_yes": 0, "sampled": 0, "binary": 0}
-    for draw in range(runs):
-        p = item_p_yes("reference", Value.SECURITY, n, draw=draw)
-        for mode in ("p_yes", "sampled"):
-            _, _, (low, high) = mean_interval(outcomes(p, mode, rng, samples=3).tolist())  # type: ignore[arg-type]
-            hits[mode] += low <= rate <= high
-        yes = int(outcomes(p, "binary", rng).sum())
-        low, high = wilson_interval(yes, n)
-        hits["binary"] += low <= rate <= high
-    return hits["p_yes"] / runs, hits["sampled"] / runs, hits["binary"] / runs
-
-
-def needed() -> None:
-    alpha = 0.05 / 10
-    p = item_p_yes("reference", Value.SECURITY, 2000)
-    for label, sd in (
-        ("P(yes), planning SD floor", MIN_PLANNING_SD),
-        ("binary verdicts, independent draws", float(np.sqrt(np.mean(2 * p * (1 - p))))),
-    ):
-        n = n_needed(lambda k, sd=sd: paired_power(0.05, sd, k, alpha))
-        print(f"  n per value for 80 % power at 5 points, {label} (SD {sd:.3f}): {n}")
-    for k in (1, 3, 5, 10):
-        # K samples per item: per-item share variance p(1-p)/K on each side
-        sd = float(np.sqrt(np.mean(2 * p * (1 - p) / k)))
-        n = n_needed(lambda m, sd=sd: paired_power(0.05, sd, m, alpha))
-        print(f"  n per value, sampled mode K={k} (SD of paired diff {sd:.3f}): {n}")
-    disc = float(np.mean(2 * p * (1 - p)))
-    n = n_needed(lambda m: mcnemar_power(0.05, disc, m, alpha))
-    print(f"  n per value, McNemar (discordant share {disc:.2f}): {n}")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=400)
-    runs = parser.parse_args().runs
-    start = time.perf_counter()
-    print(f"A/A false-fail rate (any of 10 values fails), {runs} runs:")
-    for mode, n, k in (
-        ("binary", 100, 1),
-        ("binary", 1000, 1),
-        ("sampled", 200, 5),
-        ("p_yes", 50, 1),
-    ):
-        print(f"  {mode:8s} n={n:5d} K={k}: {a_a(mode, n, runs, k):.3f}")
-    print("detection of one value moved (Holm over 10 values):")
-    for mode, n, shift, k in (
-        ("p_yes", 20, 5.0, 1),
-        ("p_yes", 20, 7.5, 1),
-        ("sampled", 600, 5.0, 5),
-        ("sampled", 600, 7.5, 5),
-    ):
-        sig, fail = detection(mode, n, runs, shift, k)
-        print(
-            f"  {mode:8s} n={n:4d} K={k} shift {shift}: "
-            f"significant {sig:.3f}, gate fails {fail:.3f}"
+def per_baseline(
+    reader: Reader, n: int, baselines: int, reruns: int, baseline_reader: Reader | None = None
+) -> list[int]:
+    """Failures in ``reruns`` re-runs against each of ``baselines`` frozen baselines."""
+    rng = np.random.default_rng(4)
+    base = profile_logits("reference", n)
+    counts = []
+    for _ in range(baselines):
+        frozen = {v: outcomes(x, baseline_reader or reader, rng) for v, x in base.items()}
+        counts.append(
+            sum(
+                any(
+                    v.failed
+                    for v in family_run(
+                        base, base, reader, rng, alpha=VALUE_ALPHA, baseline=frozen
+                    ).values()
+                )
+                for _ in range(reruns)
+            )
         )
-    print("coverage of 95 % intervals (security, n=40 items):")
-    cov = coverage(40, runs)
-    print(
-        f"  mean P(yes) t: {cov[0]:.3f}; sampled K=3 t (clustered): {cov[1]:.3f}; "
-        f"Wilson: {cov[2]:.3f}"
-    )
-    needed()
-    print(f"({time.perf_counter() - start:.0f} s)")
+    return counts
+
+
+def upper95(hits: int, runs: int) -> float:
+    """Clopper-Pearson 95 % upper bound of a share."""
+    from scipy.stats import beta
+
+    return 1.0 if hits == runs else float(beta.ppf(0.975, hits + 1, runs - hits))
+
+
+def coverage(reader: Reader, n: int, runs: int) -> int:
+    """How often the 95 % interval of a value's Δ covers the true Δ (a 10-point move)."""
+    from valspec.measure.gate import GateCase, evaluate_family
+
+    rng = np.random.default_rng(5)
+    rt = rates("reference")
+    hits = 0
+    base = profile_logits("reference", n)[Value.SECURITY]
+    truth_base = float(np.mean(1 / (1 + np.exp(-base))))
+    for _ in range(runs):
+        moved = shifted(base, rt[Value.SECURITY], 10.0, rng)
+        truth = float(np.mean(1 / (1 + np.exp(-moved)))) - truth_base
+        b, c = outcomes(base, reader, rng), outcomes(moved, reader, rng)
+        ids = [str(i) for i in range(n)]
+        case = GateCase("s", dict(zip(ids, c, strict=True)), dict(zip(ids, b, strict=True)), 5.0,
+                        binary=reader.binary)  # fmt: skip
+        v = evaluate_family([case])["s"]
+        hits += v.ci[0] <= 100 * truth <= v.ci[1]
+    return hits
+
+
+def bootstrap_size(n: int, runs: int) -> int:
+    """Rejections at 5 % of the paired bootstrap-t on null differences (skewed, binary-like)."""
+    rng = np.random.default_rng(6)
+    p = 1 / (1 + np.exp(-profile_logits("reference", n)[Value.POWER]))
+    hits = 0
+    for r in range(runs):
+        d = (rng.random(n) < p).astype(float) - (rng.random(n) < p).astype(float)
+        hits += paired_bootstrap_test(d.tolist(), seed=r).p_value < 0.05
+    return hits
+
+
+def mcnemar_agreement(runs: int) -> int:
+    """Small random tables whose exact McNemar p and interval disagree (p < .05 vs CI excludes 0)."""  # noqa: E501
+    rng = np.random.default_rng(7)
+    bad = 0
+    for _ in range(runs):
+        n = int(rng.integers(5, 40))
+        a, b = (
+            (rng.random(n) < rng.random()).astype(int),
+            (rng.random(n) < rng.random()).astype(int),
+        )
+        t = mcnemar_test(a.tolist(), b.tolist())
+        bad += (t.p_value < 0.05) != (t.ci[0] > 0 or t.ci[1] < 0)
+    return bad
+
+
+def suite_a_a(runs: int, n: int = SHIPPED) -> dict[str, int]:
+    """Whole-suite A/A (value family + 40 persona-like cases + answer quality) with the budget.
+
+    Persona cases are simulated as paired contrasts of binary verdicts with the sim's rates;
+    quality checks as binomial counts at the sim's 1 % unparsable rate over each case's answers.
+    """
+    rng = np.random.default_rng(8)
+    base = profile_logits("reference", n)
+    persona_alpha, quality_alpha = ALPHA * SHARES["persona"], ALPHA * SHARES["quality"]
+    quality_tests = 2 * (10 + 40)
+    out = {"value": 0, "persona": 0, "quality": 0, "any": 0}
+    reader = Reader("binary")
+    for _ in range(runs):
+        value_fail = any(
+            v.failed
+            for v in family_run(base, base, Reader("p_yes"), rng, alpha=VALUE_ALPHA).values()
+        )
+        # 40 persona drift cases: contrasts of 10 x n binary changes, baseline vs re-run
+        ps = []
+        for _case in range(40):
+            d_now = np.concatenate(
+                [outcomes(x, reader, rng) - outcomes(x, reader, rng) for x in base.values()]
+            )
+            d_base = np.concatenate(
+                [outcomes(x, reader, rng) - outcomes(x, reader, rng) for x in base.values()]
+            )
+            ps.append(paired_t_test((d_now - d_base).tolist()).p_value)
+        persona_fail = any(p < persona_alpha for p in holm(ps, 40))
+        answers = n * 10 * 2  # a persona case reads both conditions of every value
+        sizes = [n] * 20 + [answers] * 80  # 10 value cases, 40 persona cases; 2 rates each
+        quality_fail = any(
+            rate_above_p(int(rng.binomial(size, 0.01)), size, 0.05) < quality_alpha / quality_tests
+            for size in sizes
+        )
+        out["value"] += value_fail
+        out["persona"] += persona_fail
+        out["quality"] += quality_fail
+        out["any"] += value_fail or persona_fail or quality_fail
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer replicates (a few minutes)")
+    parser.add_argument("--write-docs", action="store_true", help="rewrite docs/statistics.md")
+    args = parser.parse_args()
+    q = args.quick
+    runs, power_runs = (200, 100) if q else (1000, 200)
+    baselines, reruns = (10, 50) if q else (20, 100)
+    start = time.perf_counter()
+    out: dict[str, list[str]] = {}
+
+    rows = ["| mode | n per value | A/A: runs failing (any of 10 values) | +5 points caught | +10 caught | +2.5 fails | an unmoved value fails (+10 run) |",  # noqa: E501
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for label, reader in READERS.items():
+        for n in (SHIPPED, 50, 200, 1000):
+            if reader.mode != "p_yes" and n == SHIPPED:
+                continue
+            aa = a_a(reader, n, runs)
+            p5, _ = power(reader, n, 5.0, power_runs)
+            p10, u10 = power(reader, n, 10.0, power_runs)
+            p25, _ = power(reader, n, 2.5, power_runs)
+            cells = [rate(aa, runs), *(rate(x, power_runs) for x in (p5, p10, p25, u10))]
+            row = f"| {label} | {n} | " + " | ".join(cells) + " |"
+            print(row, flush=True)
+            rows.append(row)
+    for label, reader in FLIP_READERS.items():
+        for n in (SHIPPED, 200, 1000):
+            aa = a_a(reader, n, runs)
+            row = f"| {label} | {n} | {rate(aa, runs)} | | | | |"
+            print(row, flush=True)
+            rows.append(row)
+    out["value-family"] = [
+        *rows,
+        "",
+        f"A/A: {runs} replicates; power: {power_runs} replicates with the per-item shifts redrawn "
+        "(logit SD 1 around the calibrated offset). Value family alpha "
+        f"{VALUE_ALPHA:g} (Holm over 10 values).",
+    ]
+
+    rows = [
+        "| baseline | re-runs | baselines | mean false-failure rate | worst (95 % upper bound) |",
+        "|---|---|---|---|---|",
+    ]
+    for label, reader, breader, n in (
+        ("P(yes), n = 40", Reader("p_yes"), None, SHIPPED),
+        ("binary, n = 1000, baseline 1 verdict", Reader("binary"), None, 1000),
+        ("binary, n = 1000, baseline K = 5 samples", Reader("binary"), Reader("sampled", samples=5), 1000),  # noqa: E501
+        ("sampled K = 5, n = 200", Reader("sampled", samples=5), None, 200),
+        ("argmax, 5 % re-answer, n = 1000", Reader("flip", flip=0.05), None, 1000),
+    ):  # fmt: skip
+        counts = per_baseline(reader, n, baselines, reruns, breader)
+        worst = max(counts)
+        row = (f"| {label} | {reruns} | {baselines} | {sum(counts) / (baselines * reruns):.3f} | "
+               f"{worst / reruns:.2f} ({upper95(worst, reruns):.2f}) |")  # fmt: skip
+        print(row, flush=True)
+        rows.append(row)
+    out["per-baseline"] = rows
+
+    suite = suite_a_a(runs // 2)
+    n_suite = runs // 2
+    out["suite"] = [
+        "| family | runs failing |",
+        "|---|---|",
+        *(f"| {k} | {rate(v, n_suite)} |" for k, v in suite.items()),
+        "",
+        f"{n_suite} replicates at {SHIPPED} items per value (values in P(yes) mode, 40 persona "
+        "cases as binary contrasts, 100 answer-quality checks at the sim's 1 % unparsable rate).",
+    ]
+    print("\n".join(out["suite"]), flush=True)
+
+    cov_rows = ["| mode | n | covered |", "|---|---|---|"]
+    for label, reader in READERS.items():
+        for n in (SHIPPED, 200):
+            cov_rows.append(
+                f"| {label} | {n} | {rate(coverage(reader, n, runs // 2), runs // 2)} |"
+            )
+    boot = ["| n | size at 5 % |", "|---|---|"]
+    for n in (20, 30, 50, 200):
+        boot.append(f"| {n} | {rate(bootstrap_size(n, runs // 2), runs // 2)} |")
+    disagree = mcnemar_agreement(runs * 5)
+    out["intervals"] = [
+        "Coverage of the 95 % interval of Δ (a +10-point uneven move, security):",
+        "",
+        *cov_rows,
+        "",
+        "Size of the paired bootstrap-t (null differences of binary verdicts; the paired t "
+        "test is used below 20 items):",
+        "",
+        *boot,
+        "",
+        f"Exact McNemar p-value and interval disagreeing on {disagree} of {runs * 5} random small "
+        "tables (n 5-39).",
+    ]
+    print("\n".join(out["intervals"]), flush=True)
+    took = time.perf_counter() - start
+    command = "python bench/validate_gate.py" + (" --quick" if q else "")
+    out["command"] = [f"`{command}` — {took / 60:.1f} minutes on the 2-core machine."]
+    print(out["command"][0])
+    if args.write_docs:
+        text = DOCS.read_text(encoding="utf-8")
+        for name, body in out.items():
+            pattern = re.compile(
+                rf"<!-- generated:{name} -->.*?<!-- /generated:{name} -->", re.DOTALL
+            )
+            block = (
+                f"<!-- generated:{name} -->\n" + "\n".join(body) + f"\n<!-- /generated:{name} -->"
+            )
+            if not pattern.search(text):
+                print(f"docs/statistics.md has no generated:{name} section", file=sys.stderr)
+                return 1
+            text = pattern.sub(lambda _m, b=block: b, text)
+        DOCS.write_text(text, encoding="utf-8")
+        print(f"wrote {DOCS}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

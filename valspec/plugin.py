@@ -16,6 +16,7 @@ from valspec.domain.errors import ValspecError
 from valspec.domain.prompts import STRATEGIES, prompt_versions
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
+from valspec.session.against import LiveBaseline
 from valspec.session.persona_gate import PersonaGate
 from valspec.session.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
 from valspec.session.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
@@ -57,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--valspec-baseline",
         help="compare with the snapshots of this model name (default: the --model name)",
     )
+    group.addoption(
+        "--valspec-against",
+        metavar="MODEL",
+        help="champion-challenger: ask this baseline model the same items in the same run and "
+        "compare per item (no snapshot files are read or written)",
+    )
     _add_execution_options(group)
     group.addoption(
         "--valspec-report",
@@ -69,7 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--valspec-alpha",
         type=float,
         default=None,
-        help="significance level of the drift gate, Holm-corrected across values (default: "
+        help="false-failure rate of the whole run, split across the gate's families (default: "
         "[tool.valspec] alpha, else 0.05)",
     )
     group.addoption(
@@ -80,7 +87,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--valspec-bootstrap",
         action="store_true",
-        help="paired bootstrap instead of the paired t / McNemar test",
+        help="paired bootstrap-t instead of the paired t / McNemar test (paired t below 20 items)",
+    )
+    group.addoption(
+        "--valspec-strict",
+        action="store_true",
+        help="fail a case the gate cannot decide (inconclusive: too few items for its power)",
     )
     group.addoption(
         "--valspec-keying",
@@ -151,6 +163,7 @@ def _options(config: pytest.Config) -> RunOptions:
             "platforms": get("valspec_platforms"),
             "seed": get("valspec_seed"),
             "baseline": get("valspec_baseline"),
+            "against": get("valspec_against"),
             "keying": get("valspec_keying"),
         }
         | _execution_options(config)
@@ -177,7 +190,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(writer, "valspec-report")
     opts = run.options
     partial = any(x is not None for x in (opts.personas, opts.platforms, opts.limit))
-    partial = partial or tuple(opts.strategies) != STRATEGIES
+    partial = partial or tuple(opts.strategies) != STRATEGIES or opts.against is not None
     if partial and hasattr(config.option, "warn_unused_snapshots"):
         # Cases left out of this run keep their baselines: neither fail on them nor delete them.
         config.option.warn_unused_snapshots = True
@@ -295,8 +308,9 @@ def valspec_adapter(valspec_run: Run) -> Any:
 
 
 @pytest.fixture
-def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineCheck:
-    """This case's baseline under ``snapshots/<model>/``, compared with tolerance."""
+def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineCheck | LiveBaseline:
+    """This case's baseline under ``snapshots/<model>/``, compared with tolerance (or, with
+    ``--valspec-against``, the other model's answers in this run)."""
     run = request.config.stash[RUN_KEY]
     settings = run.settings
 
@@ -305,6 +319,8 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
             return settings.persona_tolerance
         return settings.tolerance_for(str(payload.get("value")))
 
+    if run.against_run is not None:
+        return LiveBaseline(run.against_run, tolerance)
     return BaselineCheck(
         snapshot,
         _snapshot_dir(run),
@@ -318,6 +334,7 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
 def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> ValueGate:
     """Every value of the run compared with its baseline once, Holm-corrected as a family."""
     from valspec.measure.gate import GateOptions
+    from valspec.session.families import suite_budget
 
     settings, get = valspec_run.settings, request.config.getoption
     try:
@@ -327,6 +344,7 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
             equivalence=bool(get("valspec_equivalence")),
             bootstrap=bool(get("valspec_bootstrap")),
             seed=valspec_run.options.seed,
+            strict=bool(get("valspec_strict")),
         )
     except ValueError as exc:
         raise pytest.UsageError(f"valspec: --valspec-alpha: {exc}") from None
@@ -334,7 +352,8 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
     def tolerance(payload: dict[str, Any]) -> float:
         return settings.tolerance_for(str(payload.get("value")))
 
-    return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options)
+    budget = suite_budget(valspec_run, options.alpha)
+    return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options, budget)
 
 
 @pytest.fixture(scope="session")
@@ -346,6 +365,7 @@ def valspec_persona_gate(valspec_value_gate: ValueGate, valspec_run: Run) -> Per
         _snapshot_dir(valspec_run),
         lambda payload: settings.persona_tolerance,
         valspec_value_gate.options,
+        valspec_value_gate.budget,
     )
 
 

@@ -21,6 +21,8 @@ import pytest
 
 from valspec.measure.drift import Comparison, persona_payload, value_payload
 from valspec.measure.scoring import Tally
+from valspec.measure.stats import rate_above_p
+from valspec.session.against import LiveBaseline
 from valspec.session.persona_gate import PersonaGate
 from valspec.session.run import PersonaCase, Run, ValueCase
 from valspec.session.strategy_cases import (
@@ -43,26 +45,30 @@ __all__ = [
 
 
 def _threshold_failures(
-    run: Run, name: str, tally: Tally, errors: Mapping[str, str] | None = None
+    run: Run, name: str, tally: Tally, level: float, errors: Mapping[str, str] | None = None
 ) -> list[str]:
+    """Answer-quality checks: a rate fails only when a one-sided exact binomial test at the
+    quality family's per-test ``level`` shows it above its maximum (never on the point rate)."""
     settings = run.settings
     problems = []
     if tally.decided == 0:
         problems.append(f"{name}: no answer said yes or no ({tally.total} queries)")
-    unparsable = tally.rate("unparsable")
-    if unparsable > settings.max_unparsable_rate:
+    checks = (
+        ("unparsable", "of answers were unparsable", settings.max_unparsable_rate),
+        ("error", "of queries failed", settings.max_error_rate),
+    )
+    for kind, what, maximum in checks:
+        count = getattr(tally, kind)
+        p = rate_above_p(count, tally.total, maximum)
+        if math.isnan(p) or p >= level:
+            continue
         problems.append(
-            f"{name}: {100 * unparsable:.1f} % of answers were unparsable "
-            f"(threshold {100 * settings.max_unparsable_rate:g} %)"
+            f"{name}: {100 * tally.rate(kind):.1f} % {what} ({count} of {tally.total}), above "
+            f"the {100 * maximum:g} % maximum (one-sided exact binomial p {p:.2g} < {level:.2g})"
         )
-    error_rate = tally.rate("error")
-    if error_rate > settings.max_error_rate:
-        problems.append(
-            f"{name}: {100 * error_rate:.1f} % of queries failed "
-            f"(threshold {100 * settings.max_error_rate:g} %)"
-        )
-        for item_id, reason in sorted((errors or {}).items())[:5]:
-            problems.append(f"  {item_id}: {reason}")
+        if kind == "error":
+            for item_id, reason in sorted((errors or {}).items())[:5]:
+                problems.append(f"  {item_id}: {reason}")
     return problems
 
 
@@ -93,7 +99,7 @@ def _finish(problems: list[str]) -> None:
 def test_value_preference(
     valspec_value: ValueCase,
     valspec_run: Run,
-    valspec_baseline: BaselineCheck,
+    valspec_baseline: BaselineCheck | LiveBaseline,
     valspec_record: Recorder,
     valspec_value_gate: ValueGate,
 ) -> None:
@@ -127,7 +133,8 @@ def test_value_preference(
             "status": verdict.status,
             "n_needed": verdict.n_needed,
         }
-    problems += _threshold_failures(run, case.id, result.tally, result.errors)
+    quality = valspec_value_gate.budget.per_test("quality")
+    problems += _threshold_failures(run, case.id, result.tally, quality, result.errors)
     valspec_record(
         _row(
             "value",
@@ -154,7 +161,7 @@ def test_value_preference(
 def test_persona_alignment(
     valspec_persona_case: PersonaCase,
     valspec_run: Run,
-    valspec_baseline: BaselineCheck,
+    valspec_baseline: BaselineCheck | LiveBaseline,
     valspec_record: Recorder,
     valspec_persona_gate: PersonaGate,
 ) -> None:
@@ -173,18 +180,22 @@ def test_persona_alignment(
         if not valspec_baseline.update:
             gate.warn_if_inconclusive(case)
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
-    problems += _threshold_failures(run, case.id, result.tally, errors)
-    threshold = case.persona.min_shift or run.settings.persona_min_shift
+    quality = gate.budget.per_test("quality")
+    problems += _threshold_failures(run, case.id, result.tally, quality, errors)
     # On centred scores: the targets must rise relative to the other values (a model near
-    # its ceiling on the targets can still show this through the others falling).
-    if math.isnan(result.shift) or result.shift < threshold:
+    # its ceiling on the targets can still show this through the others falling). Judged on
+    # the interval: the case fails only when its one-sided upper bound is below the minimum.
+    check = gate.shift_check(case)
+    if check.failed:
         deltas = ", ".join(
             f"{v.value} {result.deltas[v]:+.1f}" for v in case.persona.raises if v in result.deltas
         )
         problems.append(
             f"{case.id}: the persona did not move the profile toward its values: alignment "
-            f"shift {result.shift:+.1f} points, 95 % CI [{result.ci[0]:.1f}, {result.ci[1]:.1f}]"
-            f" (needs >= {threshold:g}); change on its target values: {deltas}"
+            f"shift {result.shift:+.1f} points, 95 % CI [{result.ci[0]:.1f}, {result.ci[1]:.1f}];"
+            f" even its upper bound at the family level ({check.upper:+.1f}, one-sided, "
+            f"alpha {check.level:.2g}) is below the minimum {check.minimum:g}; change on its "
+            f"target values: {deltas}"
         )
     if comparison.status == "partial" and verdict is None:
         warnings.warn(ValspecWarning(comparison.message), stacklevel=1)
@@ -214,11 +225,15 @@ def test_persona_alignment(
 
 
 def test_persona_circumplex(
-    valspec_strategy: StrategyCase, valspec_run: Run, valspec_record: Recorder
+    valspec_strategy: StrategyCase,
+    valspec_run: Run,
+    valspec_record: Recorder,
+    valspec_persona_gate: PersonaGate,
 ) -> None:
     """Across personas, a strategy's changes fall off with distance on Schwartz's circle."""
     outcome = strategy_outcome(valspec_run, valspec_strategy)
-    problem = circumplex_failure(outcome, valspec_run.settings.circumplex_min)
+    level = valspec_persona_gate.budget.per_test("circumplex")
+    problem = circumplex_failure(outcome, valspec_run.settings.circumplex_min, level)
     row = strategy_row(outcome) | {"model": valspec_run.describe_model()}
     valspec_record(row | {"status": "fail" if problem else "pass"})
     _finish([problem] if problem else [])

@@ -103,6 +103,15 @@ BUILTIN_ALIASES: dict[str, dict[str, object]] = {
         "api_key_env": "GEMINI_API_KEY",
         "description": "Google Gemini 2.0 Flash via Google's OpenAI-compatible endpoint",
     },
+    "sim-sampled": {
+        "adapter": "sim",
+        "model": "reference",
+        "temperature": 1.0,
+        "description": (
+            "SIMULATED model (no VLM) sampled at temperature 1: independent answers per sample, "
+            "for --valspec-samples and A/A checks of sampled scoring"
+        ),
+    },
 }
 
 

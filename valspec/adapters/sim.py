@@ -8,8 +8,14 @@ How it answers one query:
 
 * appeal logit = weighted mean over the item's values of logit(profile[value] / 100)
   + an item effect (seeded normal, shared by every variant, like a video's intrinsic appeal)
+  + for drift variants, an *uneven* per-item shift on the moved values (normal with SD
+  ``SHIFT_SD`` logits around an offset calibrated so that the value's population mean P(yes)
+  moves by exactly the stated points: some videos move a lot, some the other way)
   + a persona effect: ``strength * mean(cos(angle(value, target)))`` over the persona's raised
-  values, minus ``strength / 2`` for each value the persona lowers;
+  values, minus ``strength / 2`` for each value the persona lowers
+  + re-run noise: a seeded normal with SD ``RERUN_NOISE_SD`` logits that depends on the seed,
+  the condition and the sample, so a re-run with another ``--valspec-seed`` reads slightly
+  different P(yes), as logprobs of a served model do;
 * P(yes) = sigmoid(appeal);
 * the decision is yes when a latent uniform falls below P(yes). At temperature 0 the latent
   depends only on the seed and item (a deterministic model); above 0 it also depends on the
@@ -17,8 +23,10 @@ How it answers one query:
 * a small, seeded share of answers are refusals or unparsable text, as real models write.
 
 Variants: ``sim`` (reference: the average of the eight models in the Value-Spectrum paper),
-``sim:drifted`` (three values moved far), ``sim:stubborn`` (ignores personas) and one per
-model in the paper (``sim:gpt-4o``, ``sim:qwen2.5-vl``, ...).
+``sim:drifted`` (three values moved far), ``sim:drift10`` and ``sim:drift5`` (benevolence's
+population mean moved by +10 / +5 points, unevenly per item: the realistic small release
+change the gate must catch), ``sim:stubborn`` (ignores personas) and one per model in the
+paper (``sim:gpt-4o``, ``sim:qwen2.5-vl``, ...).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import NormalDist
 
 import numpy as np
@@ -39,8 +48,15 @@ from valspec.domain.errors import ConfigError, UnknownNameError
 from valspec.domain.messages import AnswerFormat
 from valspec.domain.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
 
-SIM_VERSION = "2"  # 2: logit offsets calibrated so that mean P(yes) equals the profile
+SIM_VERSION = "3"  # 3: re-run noise in P(yes), uneven per-item drift; 2: calibrated offsets
 ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal
+RERUN_NOISE_SD = 0.2
+"""Logit SD of the re-run noise. At the sim's item spread it moves an item's P(yes) by about
+3 points (SD) between runs, and it flips the argmax verdict of about 5 % of items between two
+runs (measured in bench/validate_gate.py): between the 2 % and 10 % flip rates seen for
+near-deterministic APIs."""
+SHIFT_SD = 1.0
+"""Logit SD of a drift variant's per-item shifts: changes are uneven across videos."""
 REFUSAL_RATE = 0.01
 UNPARSABLE_RATE = 0.01
 
@@ -63,10 +79,15 @@ PAPER_PROFILES: dict[str, dict[Value, float]] = {
 """Yes-rates of the eight models reported in the Value-Spectrum paper."""
 
 REFERENCE_PROFILE: dict[Value, float] = {
-    v: round(sum(p[v] for p in PAPER_PROFILES.values()) / len(PAPER_PROFILES), 1)
+    v: float(
+        (Decimal(sum(p[v] for p in PAPER_PROFILES.values())) / len(PAPER_PROFILES)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+    )
     for v in CIRCLE_ORDER
 }
-"""The reference ``sim`` profile: per-value mean of the paper's eight models."""
+"""The reference ``sim`` profile: per-value mean of the paper's eight models, rounded half up
+to one decimal as the paper prints them (benevolence and universalism 73.3, not 73.2)."""
 
 DRIFT: dict[Value, float] = {
     Value.STIMULATION: +35.0,
@@ -78,15 +99,27 @@ videos per value, one flipped answer is ten points, and a 35-point move flips at
 answer on every value in 45 of 45 seed x value trials (25 points missed 4)."""
 
 
+SMALL_DRIFTS: dict[str, dict[Value, float]] = {
+    "drift10": {Value.BENEVOLENCE: 10.0},
+    "drift5": {Value.BENEVOLENCE: 5.0},
+}
+"""Realistic release changes: one value's population mean moved a little, unevenly per item."""
+
+
 @dataclass(frozen=True)
 class SimProfile:
-    """What a simulated variant is: its yes-rates and how strongly personas steer it."""
+    """What a simulated variant is: its yes-rates and how strongly personas steer it.
+
+    ``shifts`` moves a value's population mean P(yes) by the given points with uneven per-item
+    changes (``SHIFT_SD`` logits); ``rates`` stay the unmoved profile the item effects sit on.
+    """
 
     name: str
     rates: Mapping[Value, float]  # percent yes per value
     persona_strength: Mapping[str, float] = field(
         default_factory=lambda: {"simple": 1.8, "isq": 2.4}
     )
+    shifts: Mapping[Value, float] = field(default_factory=dict)
 
 
 def _variants() -> dict[str, SimProfile]:
@@ -95,6 +128,10 @@ def _variants() -> dict[str, SimProfile]:
         "reference": SimProfile("reference", REFERENCE_PROFILE),
         "drifted": SimProfile("drifted", drifted),
         "stubborn": SimProfile("stubborn", REFERENCE_PROFILE, {"simple": 0.0, "isq": 0.0}),
+    }
+    variants |= {
+        name: SimProfile(name, REFERENCE_PROFILE, shifts=shifts)
+        for name, shifts in SMALL_DRIFTS.items()
     }
     variants |= {name: SimProfile(name, rates) for name, rates in PAPER_PROFILES.items()}
     return variants
@@ -147,6 +184,19 @@ def calibrated_logit(rate: float, item_sd: float = ITEM_EFFECT_SD) -> float:
     return float(brentq(lambda c: expected_p_yes(c, item_sd) - rate, -30.0, 30.0, xtol=1e-12))
 
 
+def shift_offset(rate: float, points: float, shift_sd: float = SHIFT_SD) -> float:
+    """The mean logit shift whose uneven per-item shifts (SD ``shift_sd``) move a value's
+    population mean P(yes) from ``rate`` by exactly ``points``."""
+    base = calibrated_logit(rate)
+    spread = math.hypot(ITEM_EFFECT_SD, shift_sd)
+    target = rate + points / 100.0
+    if not 0.0 < target < 1.0:
+        raise ValueError(f"a drift of {points} points moves {rate:.3f} out of (0, 1)")
+    return float(
+        brentq(lambda a: expected_p_yes(base + a, spread) - target, -30.0, 30.0, xtol=1e-12)
+    )
+
+
 class SimAdapter:
     """The simulated VLM (see the module docstring). Always named as a simulation."""
 
@@ -159,6 +209,9 @@ class SimAdapter:
         self.profile = profile
         self.seed = seed
         self._logits = {v: calibrated_logit(profile.rates[v] / 100.0) for v in CIRCLE_ORDER}
+        self._shifts = {
+            v: shift_offset(profile.rates[v] / 100.0, pts) for v, pts in profile.shifts.items()
+        }
 
     def describe(self) -> str:
         """A header line that makes plain this is a simulation."""
@@ -167,7 +220,11 @@ class SimAdapter:
     def fingerprint(self) -> Mapping[str, str]:
         """What defines this simulation: version, variant, its rates and strengths, seed."""
         blob = json.dumps(
-            [{v.value: r for v, r in self.profile.rates.items()}, self.profile.persona_strength],
+            [
+                {v.value: r for v, r in self.profile.rates.items()},
+                self.profile.persona_strength,
+                {v.value: s for v, s in self.profile.shifts.items()},
+            ],
             sort_keys=True,
         )
         return {
@@ -179,12 +236,22 @@ class SimAdapter:
             "seed": str(self.seed),
         }
 
-    def p_yes(self, item_id: str, labels: Labels, strategy: str) -> float:
-        """The simulated probability of "yes" for an item under a condition."""
+    def p_yes(
+        self, item_id: str, labels: Labels, strategy: str, noise: tuple[object, ...] = ()
+    ) -> float:
+        """The simulated probability of "yes" for an item under a condition.
+
+        ``noise`` names the run and sample whose re-run noise to add (none when empty: the
+        item's expected appeal, which the validation uses as ground truth).
+        """
         weights = {parse_value(v): w for v, w in labels.value_weights.items() if w > 0}
         total = sum(weights.values()) or 1.0
         appeal = sum(self._logits[v] * w for v, w in weights.items()) / total
         appeal += ITEM_EFFECT_SD * _NORMAL.inv_cdf(_uniform("item", item_id))
+        for value, offset in self._shifts.items():
+            if value in weights:
+                z = _NORMAL.inv_cdf(_uniform("shift", self.profile.name, value.value, item_id))
+                appeal += (offset + SHIFT_SD * z) * weights[value] / total
         strength = self.profile.persona_strength.get(strategy, 0.0)
         if strength and (labels.persona_raises or labels.persona_lowers):
             for value, w in weights.items():
@@ -193,6 +260,9 @@ class SimAdapter:
                 if value.value in labels.persona_lowers:
                     shift -= 0.5
                 appeal += strength * shift * w / total
+        if noise:
+            u = _uniform("rerun", item_id, labels.condition, labels.keying, *noise)
+            appeal += RERUN_NOISE_SD * _NORMAL.inv_cdf(u)
         p = _sigmoid(appeal)
         return 1.0 - p if labels.keying == "dislike" else p
 
@@ -205,8 +275,9 @@ class SimAdapter:
         if labels is None:
             return Response.failed("sim needs ground-truth labels (engine did not pass them)")
         strategy = labels.condition.rpartition("/")[2] if "/" in labels.condition else "neutral"
-        p = self.p_yes(request.item_id, labels, strategy)
         sampling = request.sampling
+        rerun = (self.seed, sampling.seed, sampling.sample_index)
+        p = self.p_yes(request.item_id, labels, strategy, rerun)
         if sampling.temperature > 0:
             latent = _uniform(
                 self.seed,

@@ -15,11 +15,14 @@ from typing import Any, Literal
 from valspec.measure.persona_metrics import Estimate
 from valspec.measure.scoring import PersonaResult, Tally, ValueResult
 
-VALUE_SCHEMA = "valspec/value-preference@2"
-"""@2 added the scoring mode and per-item outcomes (rounded P(yes) or yes shares)."""
-PERSONA_SCHEMA = "valspec/persona-alignment@3"
+VALUE_SCHEMA = "valspec/value-preference@3"
+"""@2 added the scoring mode and per-item outcomes (rounded P(yes) or yes shares); @3 is judged
+by the suite-level gate (alpha split across families, docs/statistics.md), and a baseline of
+yes shares over K samples is compared with single-verdict runs on its shares."""
+PERSONA_SCHEMA = "valspec/persona-alignment@4"
 """@2 added target rank, circumplex consistency and opposite drop, each with an interval;
-@3 per-item changes (``item_deltas``, in ``item_mode``) for the paired persona gate."""
+@3 per-item changes (``item_deltas``, in ``item_mode``) for the paired persona gate; @4 is
+judged by the suite-level gate (no tolerance floor; the minimum shift on its interval)."""
 STALE_FIELDS = {
     "prompt": "the prompt template",
     "dataset": "the dataset",
@@ -205,9 +208,16 @@ def value_outcomes(payload: Payload) -> tuple[str, dict[str, float]]:
 def comparable_outcomes(
     current: Payload, baseline: Payload
 ) -> tuple[str, dict[str, float], dict[str, float]]:
-    """Both sides' per-item outcomes in one mode (verdicts when the modes differ)."""
+    """Both sides' per-item outcomes in one mode (verdicts when the modes differ).
+
+    A baseline of yes shares over K samples stays in shares against a run of single verdicts:
+    both estimate each item's chance of a yes, and the baseline's own noise is K times smaller
+    (how binary-mode baselines are recorded, docs/statistics.md).
+    """
     mode_now, now = value_outcomes(current)
     mode_base, base = value_outcomes(baseline)
+    if {mode_now, mode_base} == {"binary", "sampled"}:
+        return "sampled", now, base
     if mode_now != mode_base:
         _, now = value_outcomes({"items": current.get("items", {})})
         _, base = value_outcomes({"items": baseline.get("items", {})})

@@ -71,6 +71,7 @@ class GateOptions:
     bootstrap: bool = False
     seed: int = 0
     min_planning_sd: float = MIN_PLANNING_SD
+    strict: bool = False  # an inconclusive case fails (teams that want every case decided)
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -203,28 +204,40 @@ def _power(analysis: _Analysis, alpha: float, target: float) -> tuple[float, int
 
 
 def evaluate_family(
-    cases: Sequence[GateCase], options: GateOptions | None = None
+    cases: Sequence[GateCase],
+    options: GateOptions | None = None,
+    *,
+    alpha: float | None = None,
+    family_size: int | None = None,
 ) -> dict[str, GateVerdict]:
-    """Test every case, adjust the p-values across the family (Holm) and decide each case."""
+    """Test every case, adjust the p-values across the family (Holm) and decide each case.
+
+    ``alpha`` is this family's share of the suite's significance level (default: the options'
+    alpha) and ``family_size`` the size of the family in the full suite: cases that were not
+    selected count as not significant (:func:`valspec.measure.stats.holm`), so a partial
+    selection is never less conservative than the full run.
+    """
     options = options or GateOptions()
+    level = options.alpha if alpha is None else alpha
     names = [c.name for c in cases]
     if len(set(names)) != len(names):
         raise ValueError("case names in a family must be unique")
     analyses = [_analyse(c, options) for c in cases]
     if options.equivalence:
         raw = [
-            tost(a.result.estimate, a.result.se, a.df, a.case.tolerance / 100.0) for a in analyses
+            tost(a.result.estimate, _floored_se(a, options), a.df, a.case.tolerance / 100.0)
+            for a in analyses
         ]
     else:
         raw = [a.result.p_value for a in analyses]
-    adjusted = holm(raw)
-    family = max(1, sum(not math.isnan(p) for p in raw))
+    adjusted = holm(raw, family_size)
+    family = max(1, family_size or 0, sum(not math.isnan(p) for p in raw))
     verdicts: dict[str, GateVerdict] = {}
     for analysis, p, p_adj in zip(analyses, raw, adjusted, strict=True):
-        power, needed = _power(analysis, options.alpha / family, options.power)
+        power, needed = _power(analysis, level / family, options.power)
         delta = 100.0 * analysis.result.estimate
         tolerance = analysis.case.tolerance
-        significant = not math.isnan(p_adj) and p_adj < options.alpha
+        significant = not math.isnan(p_adj) and p_adj < level
         low, high = analysis.result.ci
         status: Status
         if options.equivalence:
@@ -252,6 +265,15 @@ def evaluate_family(
             flips=analysis.flips,
         )
     return verdicts
+
+
+def _floored_se(analysis: _Analysis, options: GateOptions) -> float:
+    """The difference's SE, never below the planning SD's: an identical rerun of three items
+    (SE 0) must not prove equivalence."""
+    n = max(analysis.result.n, 1)
+    floor = (0.5 if analysis.case.binary else options.min_planning_sd) / math.sqrt(n)
+    se = analysis.result.se
+    return floor if math.isnan(se) else max(se, floor)
 
 
 def reaches_tolerance(delta: float, ci: tuple[float, float], tolerance: float) -> bool:

@@ -1,70 +1,125 @@
 """In-process simulation of the drift gate on synthetic items (no media, no pytest).
 
-Used by the fast validation tests and by ``bench/validate_gate.py``: the ``sim`` model's
-P(yes) for synthetic items of each value, outcomes drawn as a model at temperature > 0 would
-give them (P(yes) itself, one yes/no verdict, or the share of yes over K samples), and the
-gate run on a baseline and a candidate drawn independently over the same items.
+Used by the fast validation tests and by ``bench/validate_gate.py``. Items carry the ``sim``
+model's logit (value profile plus intrinsic item appeal); a run reads them the way a model
+would be read:
+
+* ``p_yes``: P(yes) with the sim's re-run noise (``RERUN_NOISE_SD`` logits, fresh per run);
+* ``binary``: one sampled verdict per item (a model at temperature > 0, or a fresh seed);
+* ``sampled``: the share of yes over K sampled verdicts;
+* ``flip``: a near-deterministic model: each item's argmax verdict, re-answered differently
+  with probability ``flip`` in each run.
+
+A drift moves a value's population mean by ``shift`` points with *uneven* per-item changes
+(``SHIFT_SD`` logits, redrawn per replicate), as real model updates do; the gate then runs on a
+baseline and a candidate drawn independently over the same items, with the value family's
+share of the suite's alpha.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from valspec.adapters.base import Labels
-from valspec.adapters.sim import VARIANTS, SimAdapter
+from valspec.adapters.sim import (
+    ITEM_EFFECT_SD,
+    RERUN_NOISE_SD,
+    SHIFT_SD,
+    VARIANTS,
+    SimAdapter,
+    shift_offset,
+)
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.measure.gate import GateCase, GateOptions, GateVerdict, evaluate_family
 
-Mode = Literal["p_yes", "binary", "sampled"]
+Mode = Literal["p_yes", "binary", "sampled", "flip"]
 
 
-def item_p_yes(
-    variant: str, value: Value, n: int, *, draw: int = 0, shift: float = 0.0
-) -> np.ndarray:
-    """P(yes) of ``n`` synthetic items of one value; ``shift`` moves the value's rate (points).
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
+
+
+def item_logits(variant: str, value: Value, n: int, *, draw: int = 0) -> np.ndarray:
+    """The sim's expected appeal logits of ``n`` synthetic items of one value (no run noise).
 
     ``draw`` picks another sample of items (their intrinsic appeal differs by id).
     """
-    profile = VARIANTS[variant]
-    if shift:
-        rates = dict(profile.rates)
-        rates[value] = rates[value] + shift
-        profile = replace(profile, rates=rates)
-    sim = SimAdapter(profile)
+    sim = SimAdapter(VARIANTS[variant])
     labels = Labels(value_weights={value.value: 1.0})
-    return np.array(
-        [sim.p_yes(f"{value.value}-d{draw}-{i:05d}", labels, "neutral") for i in range(n)]
-    )
+    p = np.array([sim.p_yes(f"{value.value}-d{draw}-{i:05d}", labels, "neutral") for i in range(n)])
+    return np.log(p / (1.0 - p))
 
 
-def outcomes(p: np.ndarray, mode: Mode, rng: np.random.Generator, samples: int = 1) -> np.ndarray:
-    """Per-item outcomes as the gate sees them in ``mode`` (independent draws each call)."""
-    if mode == "p_yes":
-        return p.copy()
-    k = 1 if mode == "binary" else samples
+def item_p_yes(variant: str, value: Value, n: int, *, draw: int = 0) -> np.ndarray:
+    """Expected P(yes) of ``n`` synthetic items of one value (see :func:`item_logits`)."""
+    return _sigmoid(item_logits(variant, value, n, draw=draw))
+
+
+def shifted(logits: np.ndarray, rate: float, points: float, rng: np.random.Generator) -> np.ndarray:
+    """The logits after a drift of ``points`` on a value whose profile rate is ``rate`` (0-1):
+    per-item shifts drawn around the calibrated offset with SD ``SHIFT_SD`` logits."""
+    if points == 0:
+        return logits
+    offset = shift_offset(rate, points)
+    return logits + offset + SHIFT_SD * rng.standard_normal(logits.size)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How a run reads the items: the scoring mode and its settings."""
+
+    mode: Mode
+    samples: int = 5  # K for ``sampled``
+    noise_sd: float = RERUN_NOISE_SD  # re-run noise in logits (p_yes, binary, sampled)
+    flip: float = 0.05  # re-answer rate for ``flip``
+
+    @property
+    def binary(self) -> bool:
+        """Whether outcomes are single 1/0 verdicts (the gate then uses McNemar)."""
+        return self.mode in ("binary", "flip")
+
+
+def outcomes(logits: np.ndarray, reader: Reader, rng: np.random.Generator) -> np.ndarray:
+    """Per-item outcomes of one run as the gate sees them (independent draws each call)."""
+    if reader.mode == "flip":
+        stable = (logits > 0).astype(float)
+        flipped = rng.random(logits.size) < reader.flip
+        return np.where(flipped, 1.0 - stable, stable)
+    p = _sigmoid(logits + reader.noise_sd * rng.standard_normal(logits.size))
+    if reader.mode == "p_yes":
+        return p
+    k = 1 if reader.mode == "binary" else reader.samples
     drawn: np.ndarray = (rng.random((k, p.size)) < p).mean(axis=0)
     return drawn
 
 
 def family_run(
-    base_p: Mapping[Value, np.ndarray],
-    now_p: Mapping[Value, np.ndarray],
-    mode: Mode,
+    base_logits: Mapping[Value, np.ndarray],
+    now_logits: Mapping[Value, np.ndarray],
+    reader: Reader,
     rng: np.random.Generator,
     *,
-    samples: int = 1,
     tolerance: float = 5.0,
     options: GateOptions | None = None,
+    alpha: float | None = None,
+    baseline: Mapping[Value, np.ndarray] | None = None,
 ) -> dict[str, GateVerdict]:
-    """One gate run over every value: baseline and candidate outcomes drawn independently."""
+    """One gate run over every value: baseline and candidate outcomes drawn independently.
+
+    ``baseline`` fixes the baseline's outcomes (a committed snapshot reused by every re-run);
+    ``alpha`` is the value family's level (default: the options' alpha).
+    """
     cases = []
-    for value in base_p:
-        base = outcomes(base_p[value], mode, rng, samples)
-        now = outcomes(now_p[value], mode, rng, samples)
+    for value in base_logits:
+        base = (
+            baseline[value] if baseline is not None else outcomes(base_logits[value], reader, rng)
+        )
+        now = outcomes(now_logits[value], reader, rng)
         ids = [f"i{i}" for i in range(base.size)]
         cases.append(
             GateCase(
@@ -72,12 +127,36 @@ def family_run(
                 dict(zip(ids, now.tolist(), strict=True)),
                 dict(zip(ids, base.tolist(), strict=True)),
                 tolerance,
-                binary=mode == "binary",
+                binary=reader.binary,
             )
         )
-    return evaluate_family(cases, options)
+    return evaluate_family(cases, options, alpha=alpha, family_size=len(cases))
+
+
+def profile_logits(variant: str, n: int, *, draw: int = 0) -> dict[Value, np.ndarray]:
+    """Every value's synthetic items' logits for a variant."""
+    return {v: item_logits(variant, v, n, draw=draw) for v in CIRCLE_ORDER}
 
 
 def profile_p(variant: str, n: int, *, draw: int = 0) -> dict[Value, np.ndarray]:
-    """Every value's synthetic items' P(yes) for a variant."""
-    return {v: item_p_yes(variant, v, n, draw=draw) for v in CIRCLE_ORDER}
+    """Every value's synthetic items' expected P(yes) for a variant."""
+    return {v: _sigmoid(x) for v, x in profile_logits(variant, n, draw=draw).items()}
+
+
+def rates(variant: str) -> dict[Value, float]:
+    """The variant's profile as fractions (what :func:`shifted` calibrates against)."""
+    return {v: VARIANTS[variant].rates[v] / 100.0 for v in CIRCLE_ORDER}
+
+
+__all__ = [
+    "ITEM_EFFECT_SD",
+    "Reader",
+    "family_run",
+    "item_logits",
+    "item_p_yes",
+    "outcomes",
+    "profile_logits",
+    "profile_p",
+    "rates",
+    "shifted",
+]

@@ -44,10 +44,11 @@ Verdicts = Mapping[Value, Mapping[str, str]]  # value -> item id -> verdict
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with its 95 % interval (nan when it cannot be computed)."""
+    """A point estimate with its 95 % interval and bootstrap SE (nan when unknown)."""
 
     value: float
     ci: tuple[float, float]
+    se: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,9 @@ def _mean_estimate(points: list[float], rows: list[Array], name: str = "") -> Es
     with np.errstate(all="ignore"):
         replicates = np.nanmean(np.stack(rows), axis=0) if rows else np.array([])
     value = float(np.nanmean(points))
-    return Estimate(value, _interval(replicates, value, name))
+    kept = replicates[~np.isnan(replicates)] if replicates.size else replicates
+    se = float(kept.std(ddof=1)) if kept.size > 1 else math.nan
+    return Estimate(value, _interval(replicates, value, name), se)
 
 
 def summarise_strategy(

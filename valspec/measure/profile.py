@@ -87,12 +87,22 @@ def _group_weights(group: Sequence[Value], present: Sequence[Value]) -> dict[Val
 def spread(
     item_scores: Mapping[Value, Sequence[float]], *, resamples: int = 2000, seed: int = 0
 ) -> Estimate:
-    """SD across values (ddof = 1) of the value means, with a bootstrap over items per value."""
+    """SD across values of the value means, bias-corrected, with a *descriptive* interval.
+
+    The observed variance across values adds each mean's own sampling variance to the true
+    spread, so the estimate is sqrt(max(0, s² - mean(se²))) (s: SD of the means, ddof = 1). The
+    interval is the bootstrap over items within values of the uncorrected SD: it describes
+    these scores' spread and is not a calibrated interval for the model's (docs/statistics.md).
+    """
     arrays = [np.asarray(item_scores[v], dtype=float) for v in CIRCLE_ORDER if v in item_scores]
     arrays = [a for a in arrays if a.size]
     if len(arrays) < 2:
         return Estimate(math.nan, math.nan, (math.nan, math.nan))
-    point = float(np.std([100 * a.mean() for a in arrays], ddof=1))
+    observed = float(np.var([100 * a.mean() for a in arrays], ddof=1))
+    noise = float(
+        np.mean([(100 * a.std(ddof=1)) ** 2 / a.size if a.size > 1 else 0.0 for a in arrays])
+    )
+    point = math.sqrt(max(0.0, observed - noise))
     rng = np.random.default_rng(seed)
     boot = np.column_stack([100 * _resampled_means(a, resamples, rng) for a in arrays])
     sds = boot.std(axis=1, ddof=1)

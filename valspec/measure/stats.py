@@ -140,60 +140,79 @@ def paired_t_test(diffs: Sequence[float], confidence: float = 0.95) -> Differenc
     mean, se, ci = mean_interval(d.tolist(), confidence)
     if d.size < 2:
         return DifferenceTest(mean, se, ci, math.nan, "paired-t", int(d.size))
-    if se == 0.0:  # every difference identical: no doubt about the sign
-        return DifferenceTest(mean, 0.0, ci, 1.0 if mean == 0.0 else 0.0, "paired-t", int(d.size))
+    if se == 0.0:  # every difference identical: a sign test, never p = 0 from se = 0
+        return DifferenceTest(mean, 0.0, ci, sign_test_p(mean, int(d.size)), "paired-t", d.size)
     p = float(2 * _st.t.sf(abs(mean / se), df=d.size - 1))
     return DifferenceTest(mean, se, ci, p, "paired-t", int(d.size))
 
 
-EXACT_MCNEMAR_BELOW = 25
-"""Discordant pairs under which McNemar's test uses the exact binomial distribution."""
+def sign_test_p(mean: float, n: int) -> float:
+    """Two-sided exact sign test when all ``n`` differences equal ``mean`` (1 when it is 0)."""
+    return 1.0 if mean == 0.0 or n == 0 else float(min(1.0, 2.0 * 0.5**n))
 
 
 def mcnemar_test(
     after: Sequence[int], before: Sequence[int], confidence: float = 0.95
 ) -> DifferenceTest:
-    """McNemar's test for paired 0/1 outcomes (exact binomial when discordant pairs < 25).
+    """Exact McNemar test for paired 0/1 outcomes, with an interval that agrees with it.
 
-    The estimate and interval are those of the mean paired difference (share after minus
-    share before); the p-value is McNemar's.
+    Given d discordant pairs, ``up`` of them 0 -> 1 is Binomial(d, q) and Δ = (2q - 1) d / n.
+    The p-value is the central (twice the smaller tail) exact binomial test of q = 1/2 and the
+    interval is Clopper-Pearson's for q mapped to Δ: both invert the same two one-sided tests,
+    so the interval excludes 0 exactly when p < 1 - confidence.
     """
     a = np.asarray(after, dtype=int)
     b = np.asarray(before, dtype=int)
     if a.shape != b.shape:
         raise ValueError(f"paired samples differ in length: {a.size} vs {b.size}")
-    base = paired_t_test(a - b, confidence)
+    n = int(a.size)
     up = int(np.sum((a == 1) & (b == 0)))
     down = int(np.sum((a == 0) & (b == 1)))
-    discordant = up + down
-    if discordant == 0:
-        return DifferenceTest(base.estimate, base.se, base.ci, 1.0, "mcnemar-exact", int(a.size))
-    if discordant < EXACT_MCNEMAR_BELOW:
-        p = float(_st.binomtest(up, discordant, 0.5).pvalue)
-        return DifferenceTest(base.estimate, base.se, base.ci, p, "mcnemar-exact", int(a.size))
-    chi2 = (abs(up - down) - 1) ** 2 / discordant
-    p = float(_st.chi2.sf(chi2, df=1))
-    return DifferenceTest(base.estimate, base.se, base.ci, p, "mcnemar", int(a.size))
+    d = up + down
+    estimate = (up - down) / n if n else math.nan
+    se = math.sqrt(max(d / n - estimate**2, 0.0) / n) if n else math.nan
+    if d == 0:
+        return DifferenceTest(estimate, se, (0.0, 0.0), 1.0, "mcnemar-exact", n)
+    tails = float(_st.binom.cdf(up, d, 0.5)), float(_st.binom.sf(up - 1, d, 0.5))
+    p = min(1.0, 2.0 * min(tails))
+    ci = _st.binomtest(up, d).proportion_ci(confidence_level=confidence, method="exact")
+    low, high = ((2.0 * q - 1.0) * d / n for q in (ci.low, ci.high))
+    return DifferenceTest(estimate, se, (float(low), float(high)), p, "mcnemar-exact", n)
+
+
+BOOTSTRAP_MIN_N = 20
+"""Fewest paired items the bootstrap-t is used on; below, the paired t test (docs/statistics.md
+has its measured size at each n)."""
 
 
 def paired_bootstrap_test(
     diffs: Sequence[float], confidence: float = 0.95, *, resamples: int = 2000, seed: int = 0
 ) -> DifferenceTest:
-    """Paired bootstrap: percentile interval of the mean difference, p by inverting it."""
+    """Paired bootstrap-t (studentized): interval and two-sided p from resampled t statistics.
+
+    Studentizing keeps the test's size near nominal at small n where the percentile bootstrap
+    rejects too often; below ``BOOTSTRAP_MIN_N`` items the paired t test is used instead.
+    """
     d = np.asarray(diffs, dtype=float)
-    mean = float(d.mean()) if d.size else math.nan
-    if d.size < 2:
-        return DifferenceTest(mean, math.nan, (math.nan, math.nan), math.nan, "paired-bootstrap", 0)
+    if d.size < BOOTSTRAP_MIN_N:
+        return paired_t_test(d.tolist(), confidence)
+    mean = float(d.mean())
+    se = float(d.std(ddof=1) / math.sqrt(d.size))
+    if se == 0.0:
+        return paired_t_test(d.tolist(), confidence)
     rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, d.size, size=(resamples, d.size))].mean(axis=1)
+    draws = d[rng.integers(0, d.size, size=(resamples, d.size))]
+    boot_se = draws.std(axis=1, ddof=1) / math.sqrt(d.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_star = (draws.mean(axis=1) - mean) / boot_se
+    t_star = t_star[np.isfinite(t_star)]
     alpha = 1 - confidence
-    low, high = (float(q) for q in np.quantile(means, [alpha / 2, 1 - alpha / 2]))
-    # two-sided p: twice the smaller share of resampled means on either side of zero
-    below = (np.sum(means <= 0) + 1) / (resamples + 1)
-    above = (np.sum(means >= 0) + 1) / (resamples + 1)
-    p = float(min(1.0, 2 * min(below, above)))
-    se = float(means.std(ddof=1))
-    return DifferenceTest(mean, se, (low, high), p, "paired-bootstrap", int(d.size))
+    q_low, q_high = (float(q) for q in np.quantile(t_star, [alpha / 2, 1 - alpha / 2]))
+    t_obs = abs(mean / se)
+    p = float(min(1.0, (np.sum(np.abs(t_star) >= t_obs) + 1) / (t_star.size + 1)))
+    return DifferenceTest(
+        mean, se, (mean - q_high * se, mean - q_low * se), p, "paired-bootstrap-t", int(d.size)
+    )
 
 
 def welch_test(
@@ -208,8 +227,9 @@ def welch_test(
         return DifferenceTest(est, math.nan, (math.nan, math.nan), math.nan, "welch", n)
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se = float(math.sqrt(va + vb))
-    if se == 0.0:
-        return DifferenceTest(est, 0.0, (est, est), 1.0 if est == 0.0 else 0.0, "welch", n)
+    if se == 0.0:  # two constant samples: the exact permutation p, never 0
+        p0 = 1.0 if est == 0.0 else min(1.0, 2.0 / math.comb(a.size + b.size, a.size))
+        return DifferenceTest(est, 0.0, (est, est), p0, "welch", n)
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     t = float(_st.t.ppf(0.5 + confidence / 2, df=df))
     p = float(2 * _st.t.sf(abs(est / se), df=df))
@@ -218,26 +238,47 @@ def welch_test(
 
 def tost(estimate: float, se: float, df: float, margin: float) -> float:
     """Two one-sided tests: p-value for "the true difference lies within ±margin"."""
-    if math.isnan(estimate) or math.isnan(se):
-        return math.nan
-    if se == 0.0:
-        return 0.0 if abs(estimate) < margin else 1.0
+    if math.isnan(estimate) or math.isnan(se) or se <= 0.0:
+        return math.nan  # a zero standard error shows nothing (the gate floors it first)
     p_low = float(_st.t.sf((estimate + margin) / se, df=df))  # H0: diff <= -margin
     p_high = float(_st.t.cdf((estimate - margin) / se, df=df))  # H0: diff >= +margin
     return max(p_low, p_high)
 
 
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm step-down adjusted p-values (nan stays nan and is not counted in the family)."""
+def holm(p_values: Sequence[float], family_size: int | None = None) -> list[float]:
+    """Holm step-down adjusted p-values (nan stays nan and is not counted in the family).
+
+    ``family_size`` is the size of the whole family when only part of it was tested (a partial
+    selection): the untested members count as p = 1, so they come last and change nothing but
+    the multipliers. Holm is monotone in the p-values, so this never rejects more than Holm on
+    the whole family would.
+    """
     indexed = [(p, i) for i, p in enumerate(p_values) if not math.isnan(p)]
     indexed.sort()
-    m = len(indexed)
+    m = max(len(indexed), family_size or 0)
     adjusted = [math.nan] * len(p_values)
     running = 0.0
     for rank, (p, i) in enumerate(indexed):
         running = max(running, min(1.0, (m - rank) * p))
         adjusted[i] = running
     return adjusted
+
+
+def one_sided_below_p(estimate: float, se: float, minimum: float) -> float:
+    """p-value of H0 "the true value is at least ``minimum``" (normal): small when the whole
+    interval lies below the minimum. nan when the estimate or its SE is unknown."""
+    if math.isnan(estimate) or math.isnan(se) or se <= 0.0:
+        return math.nan  # nothing to judge by: never a p of 0 from a zero standard error
+    return float(_st.norm.cdf((estimate - minimum) / se))
+
+
+def rate_above_p(count: int, n: int, maximum: float) -> float:
+    """Exact one-sided binomial p of H0 "the rate is at most ``maximum``" (nan when n = 0)."""
+    if n <= 0:
+        return math.nan
+    if count <= 0:
+        return 1.0
+    return float(_st.binom.sf(count - 1, n, maximum))
 
 
 # -- power and sample size -------------------------------------------------------------------
@@ -259,13 +300,27 @@ def paired_power(delta: float, sd: float, n: int, alpha: float = 0.05) -> float:
 
 
 def mcnemar_power(delta: float, discordant: float, n: int, alpha: float = 0.05) -> float:
-    """Power of McNemar's test (Connor 1987) for a shift ``delta`` with discordant share."""
-    pd = max(discordant, abs(delta))
+    """Exact power of :func:`mcnemar_test` for a shift ``delta`` with discordant share.
+
+    The number of discordant pairs is Binomial(n, pd) and, given d of them, the 0 -> 1 count is
+    Binomial(d, (pd + delta) / 2pd); the power sums the chance of landing in the central
+    exact test's rejection region over the d that matter (± 8 SD). Connor's (1987) normal
+    formula, used before, is slightly optimistic at small n.
+    """
+    pd = min(1.0, max(discordant, abs(delta)))
     if n < 1 or pd <= 0.0:
         return 0.0
-    z_a = float(_st.norm.ppf(1 - alpha / 2))
-    spread = math.sqrt(max(pd - delta * delta, 1e-12))
-    return float(_st.norm.cdf((abs(delta) * math.sqrt(n) - z_a * math.sqrt(pd)) / spread))
+    q = min(1.0, max(0.0, (pd + delta) / (2.0 * pd)))
+    mean, sd = n * pd, math.sqrt(n * pd * (1.0 - pd))
+    lo, hi = max(1, int(mean - 8 * sd - 1)), min(n, int(mean + 8 * sd + 2))
+    d = np.arange(lo, hi + 1)
+    weight = _st.binom.pmf(d, n, pd)
+    k_lo = _st.binom.ppf(alpha / 2, d, 0.5)
+    k_lo = np.where(_st.binom.cdf(k_lo, d, 0.5) > alpha / 2, k_lo - 1, k_lo)
+    k_hi = d - k_lo  # symmetric under q = 1/2
+    reject = _st.binom.cdf(k_lo, d, q) + _st.binom.sf(k_hi - 1, d, q)
+    reject = np.where(k_lo >= 0, reject, 0.0)
+    return float(min(1.0, np.sum(weight * reject)))
 
 
 def n_needed(power_at: Callable[[int], float], target: float = 0.8, limit: int = 10**7) -> int:

@@ -128,8 +128,8 @@ def profile_table(summary: Mapping[str, Any]) -> str:
             format_table(["centred profile", "points", "95% CI"], centred),
             "",
             format_table(["higher-order group (centred)", "points", "95% CI"], groups),
-            f"spread across values (SD, ddof=1): {_num(spread['sd'])} points, "
-            f"95% CI {_ci(spread['ci95'])}",
+            f"spread across values (SD, bias-corrected): {_num(spread['sd'])} points, "
+            f"descriptive range {_ci(spread['ci95'])}",
         ]
     )
 

@@ -14,6 +14,7 @@ per session.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from valspec.measure.baseline import read_baseline
+from valspec.measure.budget import Budget
 from valspec.measure.drift import Comparison, Payload, compare_persona, persona_payload
 from valspec.measure.gate import (
     GateCase,
@@ -31,8 +32,9 @@ from valspec.measure.gate import (
     inconclusive_message,
     verdict_table,
 )
+from valspec.measure.stats import Z95, one_sided_below_p
 from valspec.session.run import PersonaCase, Run
-from valspec.session.value_gate import ValspecWarning
+from valspec.session.value_gate import ValspecWarning, baseline_for
 
 PERSONA_TEST = "test_persona_alignment"
 """The suite's persona test; snapshots are ``<model dir>/test_persona_alignment[<case>].json``."""
@@ -80,16 +82,40 @@ class _Member:
     comparison: Comparison
 
 
+@dataclass(frozen=True)
+class ShiftCheck:
+    """The one-sided test that a persona moves the profile by at least the minimum shift."""
+
+    shift: float
+    se: float
+    minimum: float
+    p_value: float
+    level: float  # per-test level: the family's share of alpha over its full size (Bonferroni)
+    upper: float  # one-sided upper bound of the shift at that level
+
+    @property
+    def failed(self) -> bool:
+        """The whole one-sided interval lies below the minimum."""
+        return not math.isnan(self.p_value) and self.p_value < self.level
+
+
 class PersonaGate:
     """Lazily compares every persona case of a run with its baseline and decides each one."""
 
     def __init__(
-        self, run: Run, directory: Path, tolerance: Callable[[Payload], float], options: GateOptions
+        self,
+        run: Run,
+        directory: Path,
+        tolerance: Callable[[Payload], float],
+        options: GateOptions,
+        budget: Budget | None = None,
     ) -> None:
         self.run = run
         self.directory = directory
         self.tolerance = tolerance
         self.options = options
+        size = len(run.persona_cases())
+        self.budget = budget or Budget(options.alpha, (("persona", size), ("persona-shift", size)))
 
     def baseline_path(self, case: PersonaCase) -> Path:
         """Where a persona case's baseline lives (the snapshot syrupy writes for its test)."""
@@ -101,7 +127,7 @@ class PersonaGate:
         members = {}
         for case in self.run.persona_cases():
             payload = persona_payload(self.run.persona_result(case), self.run.identity(case))
-            baseline = read_baseline(self.baseline_path(case))
+            baseline = baseline_for(self.run, payload, self.baseline_path(case))
             comparison = compare_persona(payload, baseline, self.tolerance(payload))
             members[case.id] = _Member(payload, baseline, comparison)
         return members
@@ -116,24 +142,42 @@ class PersonaGate:
             now, base = contrast_outcomes(member.payload, member.baseline)
             if now:
                 cases.append(GateCase(name, now, base, self.tolerance(member.payload)))
-        return evaluate_family(cases, self.options)
+        return evaluate_family(
+            cases,
+            self.options,
+            alpha=self.budget.alpha_for("persona"),
+            family_size=self.budget.size("persona"),
+        )
+
+    def shift_check(self, case: PersonaCase) -> ShiftCheck:
+        """Whether the persona moved the profile toward its values by the minimum shift.
+
+        Judged on the interval, never on the point estimate: the case fails only when the
+        shift's one-sided upper bound, at the family's per-test level, lies below the minimum.
+        """
+        result = self.run.persona_result(case)
+        minimum = case.persona.min_shift or self.run.settings.persona_min_shift
+        low, high = result.ci
+        se = (high - low) / (2.0 * Z95) if not math.isnan(high - low) else math.nan
+        level = self.budget.per_test("persona-shift")
+        upper = result.shift + float(_z(level)) * se if not math.isnan(se) else math.nan
+        p = one_sided_below_p(result.shift, se, minimum)
+        return ShiftCheck(result.shift, se, minimum, p, level, upper)
 
     def verdict(self, case: PersonaCase) -> GateVerdict | None:
         """This case's verdict, or None when it has no comparable baseline."""
         return self.verdicts.get(case.id)
 
     def failed(self, case: PersonaCase) -> bool:
-        """The gate fails the case, or cannot decide while the shift moved beyond tolerance.
+        """The gate fails the case (or, in strict mode, could not decide it).
 
-        With about ten items per value the persona family rarely has the power to decide, so
-        an inconclusive verdict keeps the tolerance check as a floor (the pre-gate rule, and
-        the one ``--snapshot-update`` rewrites by): an unexplained move still fails.
+        An inconclusive verdict passes with a warning naming the items that would decide it;
+        the point estimate alone never fails a case.
         """
         verdict = self.verdict(case)
         if verdict is None:
             return False
-        floor = verdict.status == "inconclusive" and abs(verdict.delta) >= verdict.tolerance
-        return verdict.failed or floor
+        return verdict.failed or (self.options.strict and verdict.status == "inconclusive")
 
     def failure(self, case: PersonaCase) -> str | None:
         """The failure message of a case the gate fails, with the family table."""
@@ -151,13 +195,14 @@ class PersonaGate:
         ]
         if verdict.status == "inconclusive":
             lines.append(
-                f"  the gate cannot call it noise either: {verdict.n} items give "
+                f"  strict mode: undecided: {verdict.n} items give "
                 f"{100 * verdict.power:.0f} % power, about {verdict.n_needed} would decide"
             )
         lines += [
             f"  note: {n}" for n in member.comparison.notes if member.comparison.status != "partial"
         ]
-        lines.append(f"  the run's persona cases (alpha {self.options.alpha:g}, Holm across them):")
+        level = self.budget.alpha_for("persona")
+        lines.append(f"  the run's persona cases (alpha {level:g}, Holm across them):")
         lines += [
             f"    {line}" for line in verdict_table(list(self.verdicts.values())).splitlines()
         ]
@@ -186,3 +231,10 @@ class PersonaGate:
             "gate": verdict.status,
             "n_needed": verdict.n_needed,
         }
+
+
+def _z(level: float) -> float:
+    """The one-sided normal quantile for ``level`` (the upper bound's multiplier)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1.0 - level)

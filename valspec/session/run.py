@@ -56,6 +56,7 @@ class RunOptions:
     platforms: tuple[str, ...] | None = None
     seed: int = 0
     baseline: str | None = None
+    against: str | None = None  # champion-challenger: the baseline model, asked in this run
     # execution (docs/engine.md): response cache, offline replay, K samples, sharding
     cache: Path | None = None
     no_cache: bool = False
@@ -75,6 +76,11 @@ class RunOptions:
             raise ConfigError(f"--valspec-no-cache contradicts {other}")
         if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
             raise ConfigError(f"--valspec-shard must be i/n with 1 <= i <= n, got {self.shard}")
+        if self.against is not None and self.baseline is not None:
+            raise ConfigError(
+                "--valspec-against compares with a model answered in this run; it contradicts "
+                "--valspec-baseline (a folder of committed baselines): give one of them"
+            )
         if self.keying not in KEYING_MODES:
             raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
@@ -153,6 +159,7 @@ class Run:
                 f"but model {self.spec.name!r} runs at temperature {temperature:g} (K answers "
                 "would be one answer K times); set temperature in its [tool.valspec.models] alias"
             )
+        _ = self.against_run  # resolve --valspec-against now: a bad spec is a usage error
 
     # -- inputs ------------------------------------------------------------------------------
     @cached_property
@@ -301,6 +308,8 @@ class Run:
                     bar.close()
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
+        if self.against_run is not None:  # the baseline model answers the same items
+            self.against_run.prepare(todo, progress=progress)
         if self.options.shard is None:
             with gc_paused():
                 for gid, queries in incomplete.items():  # answered now (failures are stored)
@@ -452,10 +461,22 @@ class Run:
             "model": {"spec": self.spec.name, **self.adapter.fingerprint()},
         }
 
+    @cached_property
+    def against_run(self) -> Run | None:
+        """Champion-challenger (``--valspec-against``): the baseline model's run over the same
+        items, conditions, seed and response cache, whose answers are the baseline."""
+        if self.options.against is None:
+            return None
+        options = replace(self.options, model=self.options.against, against=None)
+        return Run(self.settings, options)
+
     def close(self) -> None:
         """Release the model if it was loaded, the response cache if it was opened, and the
         answers, results and dataset held in memory (at full scale, millions of objects the
         garbage collector would otherwise walk through again at exit); the stats stay."""
+        against = self.__dict__.get("against_run")
+        if against is not None:
+            against.close()
         if "adapter" in self.__dict__:
             close_adapter(self.adapter)
         close_store = getattr(self.__dict__.get("store"), "close", None)

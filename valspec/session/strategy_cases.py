@@ -16,6 +16,7 @@ from valspec.domain.prompts import STRATEGIES
 from valspec.measure.persona_metrics import Estimate, StrategySummary, compare_strategies
 from valspec.measure.persona_metrics import summarise_strategy as _summarise
 from valspec.measure.scoring import PersonaResult
+from valspec.measure.stats import one_sided_below_p
 from valspec.session.run import PersonaCase, Run
 
 REFERENCE_STRATEGY = STRATEGIES[0]
@@ -123,10 +124,15 @@ def strategy_row(outcome: StrategyOutcome) -> dict[str, Any]:
     return row
 
 
-def circumplex_failure(outcome: StrategyOutcome, threshold: float) -> str | None:
-    """Why a strategy's mean circumplex consistency is too low, naming the worst personas."""
+def circumplex_failure(outcome: StrategyOutcome, threshold: float, level: float) -> str | None:
+    """Why a strategy's circumplex consistency is shown to be below ``threshold``, or None.
+
+    One-sided test on the mean across personas (bootstrap SE, normal): the case fails only
+    when the consistency is significantly below the threshold at the per-test ``level``.
+    """
     mean = outcome.summary.means["circumplex"]
-    if not math.isnan(mean.value) and mean.value >= threshold:
+    p = one_sided_below_p(mean.value, mean.se, threshold)
+    if math.isnan(p) or p >= level:
         return None
     worst = sorted(
         (r for r in outcome.results if r.metrics is not None),
@@ -138,5 +144,6 @@ def circumplex_failure(outcome: StrategyOutcome, threshold: float) -> str | None
     return (
         f"{outcome.summary.strategy}: changes do not follow Schwartz's circle: mean circumplex "
         f"consistency (Spearman) {mean.value:+.2f}, 95 % CI [{mean.ci[0]:.2f}, {mean.ci[1]:.2f}]"
-        f" over {outcome.summary.personas} personas (needs >= {threshold:g}); lowest: {listed}"
+        f" over {outcome.summary.personas} personas, below {threshold:g} (one-sided p {p:.2g} "
+        f"< {level:.2g}); lowest: {listed}"
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from valspec.domain.values import Value
 from valspec.measure.baseline import read_baseline
+from valspec.measure.budget import Budget
 from valspec.measure.drift import (
     MODE_UNITS,
     Comparison,
@@ -35,10 +36,18 @@ from valspec.measure.gate import (
     inconclusive_message,
     verdict_table,
 )
+from valspec.session.against import live_payload
 from valspec.session.run import Run, ValueCase
 
 VALUE_TEST = "test_value_preference"
 """The suite's value test; its snapshots are ``<model dir>/test_value_preference[<value>].json``."""
+
+
+def baseline_for(run: Run, payload: Payload, path: Path) -> Payload | None:
+    """A case's baseline: the ``--valspec-against`` model's payload, else the snapshot file."""
+    if run.against_run is not None:
+        return live_payload(run.against_run, payload)
+    return read_baseline(path)
 
 
 class ValspecWarning(UserWarning):
@@ -62,11 +71,13 @@ class ValueGate:
         directory: Path,
         tolerance: Callable[[Payload], float],
         options: GateOptions,
+        budget: Budget | None = None,
     ) -> None:
         self.run = run
         self.directory = directory
         self.tolerance = tolerance
         self.options = options
+        self.budget = budget or Budget(options.alpha, (("value", len(run.values)),))
 
     def baseline_path(self, value: Value) -> Path:
         """Where a value's baseline lives (the snapshot syrupy writes for its test)."""
@@ -79,7 +90,7 @@ class ValueGate:
         for value in self.run.values:
             result = self.run.value_result(value)
             payload = value_payload(result, self.run.identity(ValueCase(value)))
-            baseline = read_baseline(self.baseline_path(value))
+            baseline = baseline_for(self.run, payload, self.baseline_path(value))
             comparison = compare_value(payload, baseline, self.tolerance(payload))
             mode = str(payload["mode"])
             if baseline is not None and comparison.status in ("pass", "drift"):
@@ -98,18 +109,32 @@ class ValueGate:
             mode, now, base = comparable_outcomes(member.payload, member.baseline)
             tol = self.tolerance(member.payload)
             cases.append(GateCase(value.value, now, base, tol, binary=mode == "binary"))
-        verdicts = evaluate_family(cases, self.options)
+        verdicts = evaluate_family(
+            cases,
+            self.options,
+            alpha=self.budget.alpha_for("value"),
+            family_size=self.budget.size("value"),
+        )
         return {v: verdicts[v.value] for v in self.members if v.value in verdicts}
 
     def verdict(self, value: Value) -> GateVerdict | None:
         """This value's verdict, or None when it has no comparable baseline."""
         return self.verdicts.get(value)
 
+    def failed(self, value: Value) -> bool:
+        """The gate fails the value (or, in strict mode, could not decide it)."""
+        verdict = self.verdict(value)
+        if verdict is None:
+            return False
+        return verdict.failed or (self.options.strict and verdict.status == "inconclusive")
+
     def failure(self, value: Value) -> str | None:
         """The failure message of a value the gate fails, with the family table."""
         verdict = self.verdict(value)
-        if verdict is None or not verdict.failed:
+        if verdict is None or not self.failed(value):
             return None
+        if verdict.status == "inconclusive":
+            return "strict mode: " + inconclusive_message(verdict, power=self.options.power)
         mode = self.members[value].mode
         unit = MODE_UNITS.get(mode, "% yes")
         drifted = verdict.status == "drift"
@@ -123,14 +148,15 @@ class ValueGate:
             f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p "
             f"{_p(verdict.p_adjusted)} ({verdict.test}); tolerance ±{verdict.tolerance:g} points",
         ]
+        level = self.budget.alpha_for("value")
         if drifted:
             lines.append(
-                f"  fails: Holm-adjusted p < {self.options.alpha:g} and the 95 % CI of Δ reaches "
-                "the tolerance (a drift that large is plausible)"
+                f"  fails: Holm-adjusted p < {level:g} (the value family's share of the run's "
+                f"alpha {self.budget.alpha:g}) and the 95 % CI of Δ reaches the tolerance"
             )
         lines += [f"  {line}" for line in flips_lines(verdict, binary=mode == "binary")]
         lines += [f"  note: {n}" for n in self.members[value].comparison.notes]
-        lines.append(f"  the run's values (alpha {self.options.alpha:g}, Holm across values):")
+        lines.append(f"  the run's values (alpha {level:g}, Holm across values):")
         table = verdict_table(list(self.verdicts.values()))
         lines += [f"    {line}" for line in table.splitlines()]
         lines.append("  If this change is intended, accept it with --snapshot-update.")
