@@ -38,6 +38,7 @@ from valspec.adapters.registry import ModelSpec
 from valspec.domain.errors import ConfigError, UnknownNameError
 from valspec.domain.messages import AnswerFormat
 from valspec.domain.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
+from valspec.parsing import Verdict, parse_yes_no
 
 SIM_VERSION = "2"  # 2: logit offsets calibrated so that mean P(yes) equals the profile
 ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal
@@ -103,6 +104,11 @@ def _variants() -> dict[str, SimProfile]:
 VARIANTS: dict[str, SimProfile] = _variants()
 _ALIASES = {"qwen2.5-vl-plus": "qwen2.5-vl", "gemini-2.0": "gemini-2.0-flash",
             "claude-3.5": "claude-3.5-sonnet", "blip2": "blip-2"}  # fmt: skip
+
+STEERS_LIKE = {"paper": "simple"}
+"""Strategies a profile does not list, and the listed one they steer like: ``paper`` (the
+persona in the system turn, a one-word answer) is a plain persona prompt. Not part of the
+fingerprint, so adding a strategy here leaves every existing key and baseline as it was."""
 
 _NORMAL = NormalDist()
 _REASONS: dict[bool, str] = {
@@ -185,7 +191,8 @@ class SimAdapter:
         total = sum(weights.values()) or 1.0
         appeal = sum(self._logits[v] * w for v, w in weights.items()) / total
         appeal += ITEM_EFFECT_SD * _NORMAL.inv_cdf(_uniform("item", item_id))
-        strength = self.profile.persona_strength.get(strategy, 0.0)
+        strengths = self.profile.persona_strength
+        strength = strengths.get(strategy, strengths.get(STEERS_LIKE.get(strategy, ""), 0.0))
         if strength and (labels.persona_raises or labels.persona_lowers):
             for value, w in weights.items():
                 raises = [circle_similarity(value, parse_value(t)) for t in labels.persona_raises]
@@ -204,6 +211,8 @@ class SimAdapter:
         labels = request.labels
         if labels is None:
             return Response.failed("sim needs ground-truth labels (engine did not pass them)")
+        if request.answer_format is AnswerFormat.REASON:
+            return self._reason(request)
         strategy = labels.condition.rpartition("/")[2] if "/" in labels.condition else "neutral"
         p = self.p_yes(request.item_id, labels, strategy)
         sampling = request.sampling
@@ -237,6 +246,18 @@ class SimAdapter:
             text = self._text(request, says_yes, p - latent, labels)
         p_yes = p if request.answer_format is AnswerFormat.YES_NO else None
         return Response(text=text, p_yes=p_yes, meta={"simulated": "true"})
+
+    def _reason(self, request: Request) -> Response:
+        """A follow-up asking why: the reason that goes with the simulated first answer (read
+        back from the conversation's assistant turn, as a real model would)."""
+        earlier = [m.text for m in request.messages if m.role == "assistant"]
+        said = parse_yes_no(earlier[-1]) if earlier else Verdict.UNPARSABLE
+        if said in (Verdict.YES, Verdict.NO):
+            reason = _REASONS[said is Verdict.YES]
+            text = f"Because {reason}."
+        else:
+            text = "I would rather not say why."
+        return Response(text=text, meta={"simulated": "true"})
 
     def _text(self, request: Request, yes: bool, margin: float, labels: Labels) -> str:
         word = "yes" if yes else "no"

@@ -20,7 +20,7 @@ from valspec.data.dataset import Item
 from valspec.domain.errors import DataError
 from valspec.domain.prompts import NEUTRAL, template_for
 from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER
-from valspec.engine.queries import Record
+from valspec.engine.queries import Record, split_condition_id
 from valspec.reports.redact import redact, redact_cells, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
 
@@ -68,9 +68,10 @@ def _num(x: float | None, digits: int) -> str:
 
 def response_row(record: Record, item: Item | None) -> ResponseRow:
     """One responses.csv row for a record (item metadata when the item is known)."""
-    base, _, keying = record.condition.partition("~")
-    persona, _, strategy = base.rpartition("/")
-    strategy = strategy if persona else NEUTRAL
+    persona, strategy, keying, turn = split_condition_id(record.condition)
+    template = template_for(strategy, keying, neutral=not persona and strategy != NEUTRAL)
+    if turn != "first" and template.follow_up is not None:
+        template = template.follow_up
     response = record.response
     return {
         "item_id": record.item_id,
@@ -82,10 +83,10 @@ def response_row(record: Record, item: Item | None) -> ResponseRow:
         "strategy": strategy,
         "condition": record.condition,
         "sample": str(record.sample_index),
-        "prompt_version": template_for(strategy, keying or "like").version,
+        "prompt_version": template.version,
         "answer": response.text,
-        "reason": record.parsed.reason or "",
-        "verdict": record.verdict,
+        "reason": (response.text.strip() if turn != "first" else record.parsed.reason) or "",
+        "verdict": record.verdict if turn == "first" or response.error else "",
         "p_yes": _num(response.p_yes, 4),
         "latency_s": _num(response.latency_s, 3),
         "error": response.error or "",

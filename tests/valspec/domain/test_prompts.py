@@ -7,6 +7,8 @@ from valspec.domain.messages import AnswerFormat, MediaPart, TextPart
 from valspec.domain.personas import Persona
 from valspec.domain.prompts import (
     ANSWER_ORDERS,
+    NEUTRAL_TWINS,
+    PAPER_REASON_TEMPLATE,
     REVERSE_KEYED,
     TEMPLATES,
     PromptTemplate,
@@ -23,11 +25,15 @@ PINNED = {
     "simple": (1, "8a20c7b8"),
     "isq": (1, "92f8d081"),
     "neutral-dislike": (1, "3ba4c5e4"),
+    "paper": (1, "23be15b7"),
+    "paper-neutral": (1, "d7b2d840"),
+    "paper-reason": (1, "594f0a6c"),
 }
 
 
 def test_prompt_versions_are_pinned() -> None:
-    templates = [*TEMPLATES.values(), *REVERSE_KEYED.values()]
+    extra = [*NEUTRAL_TWINS.values(), PAPER_REASON_TEMPLATE]
+    templates = [*TEMPLATES.values(), *REVERSE_KEYED.values(), *extra]
     assert {t.name: (t.revision, t.text_hash[:8]) for t in templates} == PINNED
     assert set(prompt_versions()) == set(PINNED)
 
