@@ -288,7 +288,7 @@ class Run:
     @cached_property
     def twin_conditions(self) -> list[Condition]:
         """The selected strategies' own neutral conditions (``neutral:paper``): a value case
-        also reports its score under them (the paper's setup), outside its snapshot."""
+        also reports its score under them (the paper flow's setup), outside its snapshot."""
         return [neutral_condition(s) for s in self.options.strategies if s in NEUTRAL_TWINS]
 
     def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
@@ -484,6 +484,17 @@ class Run:
             return result
         reverse = score_value(value, self._group(DISLIKE_CONDITION, value))
         return replace(result, keying=keying_scores(result.item_scores, reverse.item_scores))
+
+    def setup_results(self, value: Value) -> dict[str, ValueResult]:
+        """The value's scores under the selected strategies' own neutral questions (the
+        ``paper`` setup), by prompt version: reported beside the value's score, never part
+        of its snapshot (prepares the value's case if needed)."""
+        self.prepare([ValueCase(value)])
+        with gc_paused():
+            return {
+                c.template.version: score_value(value, self._group(c, value))
+                for c in self.twin_conditions
+            }
 
     def persona_result(self, case: PersonaCase) -> PersonaResult:
         """The alignment of one persona case against the neutral profile (scored once per run:

@@ -19,7 +19,7 @@ from valspec.measure.scoring import PersonaResult
 from valspec.session.run import PersonaCase, Run
 
 REFERENCE_STRATEGY = STRATEGIES[0]
-"""The strategy others are compared with (the paper's plain persona prompt)."""
+"""The strategy others are compared with (valspec's plain persona prompt, its own design)."""
 
 
 @dataclass(frozen=True)
