@@ -116,3 +116,37 @@ def test_every_variant_covers_all_values() -> None:
         assert set(profile.rates) == set(CIRCLE_ORDER)
         assert all(0 < r < 100 for r in profile.rates.values())
     assert json.dumps(sorted(VARIANTS))
+
+
+def test_paper_strategy_steers_like_simple_and_its_neutral_does_not() -> None:
+    sim = create(resolve_spec("sim"))
+    for item in ("a", "b", "c"):
+        raises = ("benevolence",)
+        simple = sim.p_yes(item, _request(item, "benevolence", raises=raises).labels, "simple")  # type: ignore[arg-type]
+        paper = sim.p_yes(item, _request(item, "benevolence", raises=raises).labels, "paper")  # type: ignore[arg-type]
+        assert paper == simple
+        plain = _request(item, "benevolence", condition="neutral:paper")
+        assert sim.answer([plain])[0].p_yes == sim.answer([_request(item, "benevolence")])[0].p_yes
+    stubborn = create(resolve_spec("sim:stubborn"))
+    labels = _request("a", "benevolence", raises=("benevolence",)).labels
+    assert stubborn.p_yes("a", labels, "paper") == stubborn.p_yes("a", labels, "neutral")  # type: ignore[arg-type]
+
+
+def test_sim_reason_turn_follows_its_first_answer() -> None:
+    from valspec.domain.messages import Message, TextPart
+
+    sim = create(resolve_spec("sim"))
+
+    def reason(said: str) -> str:
+        request = _request("a", fmt=AnswerFormat.REASON, condition="p/paper>reason")
+        turns = (
+            Message("user", (TextPart("Is this content interesting to you?"),)),
+            Message("assistant", (TextPart(said),)),
+            Message("user", (TextPart("Why?"),)),
+        )
+        (response,) = sim.answer([Request(**{**request.__dict__, "messages": turns})])
+        assert response.p_yes is None and response.meta == {"simulated": "true"}
+        return response.text
+
+    assert "care about" in reason("Yes.") and "scroll past" in reason("No.")
+    assert reason("As an AI I cannot say.") == "I would rather not say why."
