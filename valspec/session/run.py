@@ -350,7 +350,8 @@ class Run:
         if absent:
             bar = ProgressBar(f"valspec {self.spec.name} (reasons)") if progress is None else None
             try:
-                stats = self.engine.run(absent, progress=progress or bar, known_missing=True)
+                ordered = self.engine.grouped(absent)  # each item's media decode once
+                stats = self.engine.run(ordered, progress=progress or bar, known_missing=True)
             finally:
                 if bar is not None:
                     bar.close()
