@@ -121,3 +121,13 @@ def test_condition_ids_name_persona_strategy_keying_and_turn() -> None:
     assert split_condition_id("neutral:paper>reason") == ("", "paper", "like", "reason")
     assert split_condition_id("cook/paper>reason") == ("cook", "paper", "like", "reason")
     assert split_condition_id("cook/simple") == ("cook", "simple", "like", "first")
+
+
+def test_cached_rows_know_each_turns_answer_format_for_re_parsing() -> None:
+    from valspec.engine.cache_rows import _answer_format
+
+    assert _answer_format("neutral") == "yes_no" and _answer_format("cook/isq") == "isq"
+    assert _answer_format("neutral:paper") == "yes_no" and _answer_format("cook/paper") == "yes_no"
+    assert _answer_format("cook/paper>reason") == "reason"
+    assert _answer_format("neutral:paper>reason") == "reason"
+    assert _answer_format("cook/simple>reason") == "" and _answer_format("cook/nope") == ""
