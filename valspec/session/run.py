@@ -299,7 +299,6 @@ class Run:
         queries are answered (docs/engine.md).
         """
         from valspec.engine.cache import describe_store
-        from valspec.engine.progress import ProgressBar
 
         todo = [c for c in cases if c.id not in self._prepared]
         with gc_paused():  # bulk planning and lookups (not the model calls below)
@@ -309,16 +308,7 @@ class Run:
                 f"--valspec-offline: {len(absent)} of {planned} queries for model "
                 f"{self.spec.name!r} have no stored answer in {describe_store(self.store)}"
             )
-        stats = RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
-        if absent:
-            bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
-            try:
-                stats = self.engine.run(
-                    self.engine.grouped(absent), progress=progress or bar, known_missing=True
-                )
-            finally:
-                if bar is not None:
-                    bar.close()
+        stats = self._send(absent, progress, f"valspec {self.spec.name}")
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
         if self.options.shard is None:
@@ -335,28 +325,31 @@ class Run:
         """The second pass: with ``paper_reason``, ask each answered first turn of the cases'
         ``paper`` conditions for its reason (a follow-up turn of the same conversation, keyed
         by the first turn's key and answer), through the same engine entry point."""
-        from valspec.engine.progress import ProgressBar
-
         queries = self.follow_up_queries(cases)
-        stats = RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
-        if not queries:
-            return stats
-        absent = self.engine.missing(queries)
+        absent = self.engine.missing(queries) if queries else []
         if self.options.offline and absent:
             raise ConfigError(
                 f"--valspec-offline: {len(absent)} of {len(queries)} follow-up (reason) queries "
                 f"for model {self.spec.name!r} have no stored answer"
             )
-        if absent:
-            bar = ProgressBar(f"valspec {self.spec.name} (reasons)") if progress is None else None
-            try:
-                ordered = self.engine.grouped(absent)  # each item's media decode once
-                stats = self.engine.run(ordered, progress=progress or bar, known_missing=True)
-            finally:
-                if bar is not None:
-                    bar.close()
+        stats = self._send(absent, progress, f"valspec {self.spec.name} (reasons)")
         stored = len(queries) - len(absent)
         return replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
+
+    def _send(self, absent: list[Query], progress: ProgressFn | None, label: str) -> RunStats:
+        """Answer queries the store lacks, grouped by item so each item's media decode once
+        (a progress bar named ``label`` unless the caller reports progress)."""
+        from valspec.engine.progress import ProgressBar
+
+        if not absent:
+            return RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
+        bar = ProgressBar(label) if progress is None else None
+        try:
+            ordered = self.engine.grouped(absent)
+            return self.engine.run(ordered, progress=progress or bar, known_missing=True)
+        finally:
+            if bar is not None:
+                bar.close()
 
     def follow_up_queries(self, cases: Iterable[Case]) -> list[Query]:
         """The follow-up turns the cases ask (none unless ``paper_reason``): one per answered

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valspec.adapters.base import Response
-from valspec.domain.messages import AnswerFormat
 from valspec.domain.values import Value
 from valspec.engine.queries import Record
 from valspec.measure.scoring import Tally, paper_score, score_value
@@ -80,8 +79,3 @@ def test_paper_score_never_exceeds_valspec_score(
         assert paper.score <= valspec + 1e-9
         assert math.isclose(paper.score, valspec) == (refusal + unparsable == 0 or yes == 0)
         assert paper.ci[0] <= paper.score <= paper.ci[1]
-
-
-def test_a_reason_turn_is_never_read_as_a_verdict() -> None:
-    parsed = parse_answer("Yes, because it is fun.", AnswerFormat.REASON)
-    assert parsed.verdict == "unparsable" and parsed.reason == "Yes, because it is fun."
