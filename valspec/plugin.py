@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from valspec.domain.errors import ValspecError
-from valspec.domain.prompts import STRATEGIES, prompt_versions
+from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
 from valspec.session.against import LiveBaseline
@@ -50,7 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--valspec-limit", type=int, help="at most N items per value (seeded)")
     group.addoption("--valspec-personas", type=_csv, help="comma-separated persona ids")
     group.addoption(
-        "--valspec-strategies", type=_csv, help=f"comma-separated of {', '.join(STRATEGIES)}"
+        "--valspec-strategies",
+        type=_csv,
+        help=f"comma-separated of {', '.join(ALL_STRATEGIES)} (default {','.join(STRATEGIES)}; "
+        "paper, the Value-Spectrum authors' flow, is opt-in)",
     )
     group.addoption("--valspec-platforms", type=_csv, help="comma-separated platforms")
     group.addoption("--valspec-seed", type=int, help="seed for sampling and --valspec-limit")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from valspec.measure.drift import Comparison, persona_payload, value_payload
-from valspec.measure.scoring import Tally
+from valspec.measure.scoring import Tally, ValueResult, paper_score
 from valspec.measure.stats import rate_above_p
 from valspec.session.against import LiveBaseline
 from valspec.session.persona_gate import PersonaGate
@@ -83,6 +83,22 @@ def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -
         "model": run.describe_model(),
         **extra,
     }
+
+
+def _setup_rows(results: Mapping[str, ValueResult]) -> dict[str, Any]:
+    """``paper_setup``: the value scored under the paper flow's neutral question (with
+    ``--valspec-strategies paper``), valspec's way and the paper's way, each with its n."""
+    setups = [
+        {
+            "prompt": prompt,
+            "score": None if math.isnan(r.score) else round(r.score, 1),
+            "ci95": [None if math.isnan(x) else round(x, 1) for x in r.ci],
+            "n": r.n,
+            "paper_score": paper_score(r.tally).as_dict(),
+        }
+        for prompt, r in results.items()
+    ]
+    return {"paper_setup": setups[0]} if setups else {}
 
 
 def _status(comparison: Comparison, problems: list[str]) -> dict[str, str]:
@@ -151,6 +167,8 @@ def test_value_preference(
             status_detail="; ".join(comparison.notes),
             refusals=payload["rates_percent"]["refusal"],
             identity=payload["identity"],
+            paper_score=paper_score(result.tally).as_dict(),
+            **_setup_rows(run.setup_results(case.value)),
         )
         | gate
         | _status(comparison, problems)
@@ -216,6 +234,7 @@ def test_persona_alignment(
             unparsable=payload["rates_percent"]["unparsable"],
             errors=payload["rates_percent"]["error"],
             identity=payload["identity"],
+            paper_score=paper_score(result.tally).as_dict(),
         )
         | persona_metric_row(payload)
         | gate.row(case)

@@ -47,6 +47,7 @@ from valspec.adapters.registry import ModelSpec
 from valspec.domain.errors import ConfigError, UnknownNameError
 from valspec.domain.messages import AnswerFormat
 from valspec.domain.values import CIRCLE_ORDER, Value, circle_similarity, parse_value
+from valspec.parsing import Verdict, parse_yes_no
 
 SIM_VERSION = "3"  # 3: re-run noise in P(yes), uneven per-item drift; 2: calibrated offsets
 ITEM_EFFECT_SD = 0.8  # logit-scale spread of intrinsic item appeal
@@ -140,6 +141,11 @@ def _variants() -> dict[str, SimProfile]:
 VARIANTS: dict[str, SimProfile] = _variants()
 _ALIASES = {"qwen2.5-vl-plus": "qwen2.5-vl", "gemini-2.0": "gemini-2.0-flash",
             "claude-3.5": "claude-3.5-sonnet", "blip2": "blip-2"}  # fmt: skip
+
+STEERS_LIKE = {"paper": "simple"}
+"""Strategies a profile does not list, and the listed one they steer like: ``paper`` (the
+persona in the system turn, a one-word answer) is a plain persona prompt. Not part of the
+fingerprint, so adding a strategy here leaves every existing key and baseline as it was."""
 
 _NORMAL = NormalDist()
 _REASONS: dict[bool, str] = {
@@ -252,7 +258,8 @@ class SimAdapter:
             if value in weights:
                 z = _NORMAL.inv_cdf(_uniform("shift", self.profile.name, value.value, item_id))
                 appeal += (offset + SHIFT_SD * z) * weights[value] / total
-        strength = self.profile.persona_strength.get(strategy, 0.0)
+        strengths = self.profile.persona_strength
+        strength = strengths.get(strategy, strengths.get(STEERS_LIKE.get(strategy, ""), 0.0))
         if strength and (labels.persona_raises or labels.persona_lowers):
             for value, w in weights.items():
                 raises = [circle_similarity(value, parse_value(t)) for t in labels.persona_raises]
@@ -274,6 +281,8 @@ class SimAdapter:
         labels = request.labels
         if labels is None:
             return Response.failed("sim needs ground-truth labels (engine did not pass them)")
+        if request.answer_format is AnswerFormat.REASON:
+            return self._reason(request)
         strategy = labels.condition.rpartition("/")[2] if "/" in labels.condition else "neutral"
         sampling = request.sampling
         rerun = (self.seed, sampling.seed, sampling.sample_index)
@@ -308,6 +317,18 @@ class SimAdapter:
             text = self._text(request, says_yes, p - latent, labels)
         p_yes = p if request.answer_format is AnswerFormat.YES_NO else None
         return Response(text=text, p_yes=p_yes, meta={"simulated": "true"})
+
+    def _reason(self, request: Request) -> Response:
+        """A follow-up asking why: the reason that goes with the simulated first answer (read
+        back from the conversation's assistant turn, as a real model would)."""
+        earlier = [m.text for m in request.messages if m.role == "assistant"]
+        said = parse_yes_no(earlier[-1]) if earlier else Verdict.UNPARSABLE
+        if said in (Verdict.YES, Verdict.NO):
+            reason = _REASONS[said is Verdict.YES]
+            text = f"Because {reason}."
+        else:
+            text = "I would rather not say why."
+        return Response(text=text, meta={"simulated": "true"})
 
     def _text(self, request: Request, yes: bool, margin: float, labels: Labels) -> str:
         word = "yes" if yes else "no"

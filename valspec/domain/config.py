@@ -42,6 +42,7 @@ class Settings:
     frames: int = 4
     longest_side: int = 512
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    paper_reason: bool = False  # the ``paper`` strategy's second turn: ask for the reason
 
     def tolerance_for(self, value: str) -> float:
         """The drift tolerance in points for one value (per-value override or the default)."""
@@ -63,6 +64,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "frames": int,
     "longest_side": int,
     "models": dict,
+    "paper_reason": bool,
 }
 
 
@@ -78,7 +80,7 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise _fail(source, key, f"unknown key{hint}; known keys: {', '.join(_KEYS)}")
         expected = _KEYS[key]
-        if isinstance(raw, bool) or not isinstance(raw, expected):
+        if isinstance(raw, bool) != (expected is bool) or not isinstance(raw, expected):
             raise _fail(source, key, f"expected {_type_name(expected)}, got {raw!r}")
     tolerances: dict[str, float] = {}
     for name, tol in dict(table.get("tolerances", {})).items():
@@ -128,12 +130,14 @@ def settings_from_table(table: Mapping[str, Any], *, root: Path, source: Path) -
         frames=int(table.get("frames", 4)),
         longest_side=int(table.get("longest_side", 512)),
         models=models,
+        paper_reason=bool(table.get("paper_reason", False)),
     )
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
     kinds = expected if isinstance(expected, tuple) else (expected,)
     names = {int: "a number", float: "a number", str: "a string", dict: "a table"}
+    names[bool] = "true or false"
     return " or ".join(sorted({names.get(k, k.__name__) for k in kinds}))
 
 

@@ -17,6 +17,7 @@ class AnswerFormat(StrEnum):
     YES_NO = "yes_no"  # "Yes" / "No" first, then a one-sentence reason
     JSON_DECISION = "json_decision"  # {"decision": "yes"|"no", "reason": ..., "trait": ...}
     ISQ = "isq"  # JSON ratings 0-10 on four scales, then {"decision": ...}
+    REASON = "reason"  # free text: a follow-up turn asking why (never scored)
 
 
 @dataclass(frozen=True)

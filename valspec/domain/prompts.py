@@ -10,6 +10,13 @@ engines with prefix caching (vLLM, SGLang) reuse the encoded image across person
 Acquiescence control: the neutral question has a reverse-keyed twin ("would you scroll past
 it?", keying ``dislike``), and the yes/no templates counterbalance the answer order ("Yes or
 No" / "No or Yes") per item by a hash of its id; one template's version covers both wordings.
+
+Provenance: the ``neutral``, ``simple`` and ``isq`` texts (and the ``isq`` questionnaire: four
+0-10 scales, decision when their mean exceeds 5) are valspec's own designs; the Value-Spectrum
+paper's exact prompts are not public. The opt-in ``paper`` strategy follows the flow of the
+authors' public pilot code (yizhouzhao/LLM4SocialMedia, BSD-3): the persona in the system turn,
+"is this content interesting?" answered in one word, an optional second turn asking for the
+reason; its wording is valspec's rendering of that flow (docs/personas.md).
 """
 
 from __future__ import annotations
@@ -34,7 +41,12 @@ KEYINGS = ("like", "dislike")
 ANSWER_ORDERS = ("Yes or No", "No or Yes")
 """The two answer-order wordings a ``{answer_order}`` template alternates between, per item."""
 STRATEGIES = ("simple", "isq")
-"""Persona prompting strategies: a plain persona prompt and the inductive scoring questionnaire."""
+"""The default persona prompting strategies: valspec's plain persona prompt and its
+questionnaire (both valspec's own designs)."""
+OPT_IN_STRATEGIES = ("paper",)
+"""Strategies run only when named in ``--valspec-strategies``: ``paper``, the flow of the
+Value-Spectrum authors' pilot code (not in the default set, so default runs do not change)."""
+ALL_STRATEGIES = STRATEGIES + OPT_IN_STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,9 @@ class PromptTemplate:
     user: str  # may use {platform} and {persona}
     answer_format: AnswerFormat
     order: int = 0  # which of ANSWER_ORDERS fills {answer_order} (not part of the version)
+    # The turn that may follow this one in the same conversation (the ``paper`` reason turn);
+    # not part of the version: the first answer does not depend on what is asked after it.
+    follow_up: PromptTemplate | None = None
 
     @property
     def text_hash(self) -> str:
@@ -75,16 +90,25 @@ class PromptTemplate:
 
     def render(self, *, platform: str, persona: Persona | None = None) -> tuple[Message, ...]:
         """The conversation for one item: system turn, then media followed by the question."""
-        if "{persona}" in self.user and persona is None:
+        if "{persona}" in self.system + self.user and persona is None:
             raise ValueError(f"prompt {self.name!r} needs a persona")
-        text = self.user.format(
-            platform=PLATFORM_NAMES.get(platform, PLATFORM_NAMES["unknown"]),
-            persona=persona.prompt_text if persona else "",
-            answer_order=ANSWER_ORDERS[self.order],
-        )
+        fields = {
+            "platform": PLATFORM_NAMES.get(platform, PLATFORM_NAMES["unknown"]),
+            "persona": persona.prompt_text if persona else "",
+            "answer_order": ANSWER_ORDERS[self.order],
+        }
         return (
-            Message("system", (TextPart(self.system),)),
-            Message("user", (MediaPart(), TextPart(text))),
+            Message("system", (TextPart(self.system.format(**fields)),)),
+            Message("user", (MediaPart(), TextPart(self.user.format(**fields)))),
+        )
+
+    def render_follow_up(self, first: tuple[Message, ...], answer: str) -> tuple[Message, ...]:
+        """The next turn of a conversation: ``first`` (as sent), the model's ``answer`` as the
+        assistant turn, then this template's question as a new user turn (text only)."""
+        return (
+            *first,
+            Message("assistant", (TextPart(answer),)),
+            Message("user", (TextPart(self.user),)),
         )
 
 
@@ -148,22 +172,63 @@ ISQ_TEMPLATE = PromptTemplate(
     answer_format=AnswerFormat.ISQ,
 )
 
+# The ``paper`` strategy: the flow of the authors' pilot code (persona in the system turn, a
+# one-word answer, the reason asked in a second turn); the wording is valspec's. No answer-order
+# counterbalancing: the pilot code asks the question one way.
+_PAPER_QUESTION = (
+    "The image(s) show a post on {platform}. Is this content interesting to you? "
+    "Answer in one word: Yes or No."
+)
+
+PAPER_REASON_TEMPLATE = PromptTemplate(
+    name="paper-reason",
+    revision=1,
+    system="",
+    user="Why? Give your reason in one or two sentences.",
+    answer_format=AnswerFormat.REASON,
+)
+
+PAPER_TEMPLATE = PromptTemplate(
+    name="paper",
+    revision=1,
+    system="You are this person:\n{persona}\n\nAnswer every question as this person would.",
+    user=_PAPER_QUESTION,
+    answer_format=AnswerFormat.YES_NO,
+    follow_up=PAPER_REASON_TEMPLATE,
+)
+
+PAPER_NEUTRAL_TEMPLATE = PromptTemplate(
+    name="paper-neutral",
+    revision=1,
+    system="You are a social media user. Answer every question as yourself.",
+    user=_PAPER_QUESTION,
+    answer_format=AnswerFormat.YES_NO,
+    follow_up=PAPER_REASON_TEMPLATE,
+)
+
 TEMPLATES: dict[str, PromptTemplate] = {
-    t.name: t for t in (NEUTRAL_TEMPLATE, SIMPLE_TEMPLATE, ISQ_TEMPLATE)
+    t.name: t for t in (NEUTRAL_TEMPLATE, SIMPLE_TEMPLATE, ISQ_TEMPLATE, PAPER_TEMPLATE)
 }
+
+NEUTRAL_TWINS: dict[str, PromptTemplate] = {"paper": PAPER_NEUTRAL_TEMPLATE}
+"""Strategies with their own neutral condition (the same question without a persona), so the
+persona shift compares like with like; the others are compared with ``neutral``."""
 
 
 REVERSE_KEYED: dict[str, PromptTemplate] = {NEUTRAL: NEUTRAL_DISLIKE_TEMPLATE}
 """The reverse-keyed ("dislike") twin of each template that has one."""
 
 
-def template_for(strategy: str, keying: str = "like") -> PromptTemplate:
-    """The template for ``neutral`` or a persona strategy (``simple``, ``isq``), like-keyed or
-    reverse-keyed (``dislike``: only the neutral question has a reverse-keyed twin)."""
+def template_for(strategy: str, keying: str = "like", *, neutral: bool = False) -> PromptTemplate:
+    """The template for ``neutral`` or a persona strategy (``simple``, ``isq``, ``paper``),
+    like-keyed or reverse-keyed (``dislike``: only the neutral question has a reverse-keyed
+    twin); ``neutral=True``: the strategy's own neutral question (:data:`NEUTRAL_TWINS`)."""
     try:
         template = TEMPLATES[strategy]
     except KeyError:
         raise UnknownNameError("prompt strategy", strategy, list(TEMPLATES)) from None
+    if neutral:
+        template = NEUTRAL_TWINS.get(strategy, NEUTRAL_TEMPLATE)
     if keying == "like":
         return template
     if keying not in KEYINGS:
@@ -182,4 +247,5 @@ def answer_order_for(item_id: str) -> int:
 def prompt_versions() -> dict[str, str]:
     """Every template's current version string, for run headers and snapshots."""
     versions = {name: t.version for name, t in TEMPLATES.items()}
-    return versions | {t.name: t.version for t in REVERSE_KEYED.values()}
+    extra = [*REVERSE_KEYED.values(), *NEUTRAL_TWINS.values(), PAPER_REASON_TEMPLATE]
+    return versions | {t.name: t.version for t in extra}

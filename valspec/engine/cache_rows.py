@@ -21,7 +21,7 @@ from valspec.adapters.base import Response, Usage
 from valspec.domain.errors import UnknownNameError
 from valspec.domain.messages import AnswerFormat
 from valspec.domain.prompts import NEUTRAL, template_for
-from valspec.engine.queries import Record
+from valspec.engine.queries import Record, split_condition_id
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
 
 COLUMNS = (
@@ -121,13 +121,17 @@ def _parsed_from(verdict: str, blob: str) -> ParsedAnswer:
 
 @lru_cache(maxsize=4096)
 def _answer_format(condition: str) -> str:
-    """The answer format a condition id asks for (``neutral``, ``<persona>/<strategy>~...``)."""
-    base = condition.split("~", 1)[0]
-    strategy = base.rpartition("/")[2] if "/" in base else NEUTRAL
+    """The answer format a condition id asks for (``neutral``, ``neutral:paper``,
+    ``<persona>/<strategy>~...``, ``...>reason`` for a follow-up turn)."""
+    persona, strategy, _, turn = split_condition_id(condition)
     try:
-        return template_for(strategy).answer_format.value
+        template = template_for(strategy, neutral=not persona and strategy != NEUTRAL)
     except UnknownNameError:
         return ""
+    if turn != "first":  # a follow-up turn: its own template's format, if it has one
+        follow_up = template.follow_up
+        return follow_up.answer_format.value if follow_up is not None else ""
+    return template.answer_format.value
 
 
 def row_for(

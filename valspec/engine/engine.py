@@ -16,7 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from PIL.Image import Image
@@ -34,6 +34,7 @@ from valspec.engine.queries import (
     ClaimOutcome,
     Condition,
     MemoryStore,
+    Prior,
     Query,
     Record,
     ResultStore,
@@ -101,6 +102,10 @@ class Engine:
             "frames": self.frame_spec.identity(),
             "sampling": [self.sampling.temperature, self.sampling.max_tokens, self.sampling.seed],
         }
+        if condition.follows is not None:  # a follow-up turn depends on the earlier answer
+            record["follows"] = condition.follows.key
+            record["first_prompt"] = condition.first_template.version
+            record["answer"] = condition.follows.answer
         if self._simulated:  # a simulation's answer depends on the persona's labels too
             persona = condition.persona
             record["persona_labels"] = [
@@ -321,6 +326,8 @@ class Engine:
         """What every query of ``condition`` on ``platform`` shares, rendered and hashed once
         (memoized by the condition object's identity: hashing a Condition hashes its persona;
         the entry keeps the object, so its id is not reused while it is memoized)."""
+        if condition.follows is not None:  # one per query: not memoized
+            return self._follow_up_shape(condition, platform)
         entry = self._shapes.get((id(condition), platform))
         if entry is None or entry.condition is not condition:
             template = condition.template
@@ -329,6 +336,41 @@ class Engine:
             entry = _Shape(condition, messages, template.answer_format, condition.id, prefix)
             self._shapes[id(condition), platform] = entry
         return entry
+
+    # -- follow-up turns ----------------------------------------------------------------------
+    # A turn that depends on an earlier answer (the ``paper`` strategy's reason turn) is planned
+    # once the earlier query's answer is stored: its condition carries that query's key and
+    # answer text (both enter its key), its conversation is the earlier one plus that answer
+    # and the follow-up question, and it goes through ``run`` like any other query.
+    def follow_ups(self, queries: Sequence[Query]) -> list[Query]:
+        """The follow-up turn of each answered query whose template has one (a failed or
+        unanswered query has nothing to follow up), same item and sample, in order."""
+        records = self.store.get_many([q.key for q in queries])
+        follow: list[Query] = []
+        for query in queries:
+            record = records.get(query.key)
+            if record is None or record.response.error:
+                continue
+            if query.condition.template.follow_up is None:
+                continue
+            prior = Prior(key=query.key, answer=record.response.text)
+            condition = replace(query.condition, follows=prior)
+            key = self.key_for(query.item, condition, query.sample_index)
+            follow.append(Query(key, query.item, condition, query.sample_index))
+        return follow
+
+    def _follow_up_shape(self, condition: Condition, platform: str) -> _Shape:
+        """A follow-up's conversation and key prefix: the first turn as it was sent, its
+        answer, then the follow-up question."""
+        assert condition.follows is not None
+        first = replace(condition, follows=None)
+        template = condition.template
+        messages = template.render_follow_up(
+            first.template.render(platform=platform, persona=condition.persona),
+            condition.follows.answer,
+        )
+        prefix = self._key_prefix(condition, template, messages)
+        return _Shape(condition, messages, template.answer_format, condition.id, prefix)
 
     def _sampling(self, sample_index: int) -> Sampling:
         sampling = self._samplings.get(sample_index)

@@ -19,29 +19,73 @@ from valspec.domain.prompts import NEUTRAL, PromptTemplate, template_for
 from valspec.engine.answers import Columns
 from valspec.parsing import ParsedAnswer
 
+FOLLOW_UP_MARK = ">"
+"""Separates a condition id from the follow-up turn it asks (``family-oriented/paper>reason``)."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The earlier turn a follow-up query continues: that query's key and the answer it got."""
+
+    key: str
+    answer: str
+
 
 @dataclass(frozen=True)
 class Condition:
-    """How items are put to the model: neutral, or playing ``persona`` with ``strategy``."""
+    """How items are put to the model: neutral, or playing ``persona`` with ``strategy``.
+
+    A strategy with its own neutral question (``paper``) has its own neutral condition: no
+    persona, ``strategy`` kept. ``follows`` makes it the follow-up turn (the ``paper`` reason)
+    of one earlier query, a conversation that depends on that query's answer."""
 
     strategy: str = NEUTRAL
     persona: Persona | None = None
     keying: str = "like"
     order: int = 0  # answer-order wording (prompts.ANSWER_ORDERS); chosen per item by run.py
+    follows: Prior | None = None
 
     @property
     def id(self) -> str:
-        """``neutral`` or ``<persona>/<strategy>`` (plus ``~dislike`` when reverse-keyed).
+        """``neutral``, ``neutral:<strategy>`` (a strategy's own neutral question) or
+        ``<persona>/<strategy>``, plus ``~dislike`` when reverse-keyed and ``>reason`` for a
+        follow-up turn.
 
         The answer order is not part of the id: it is a per-item wording of one question (the
         rendered text, hence the key, still differs)."""
-        base = NEUTRAL if self.persona is None else f"{self.persona.id}/{self.strategy}"
-        return base if self.keying == "like" else f"{base}~{self.keying}"
+        if self.persona is not None:
+            base = f"{self.persona.id}/{self.strategy}"
+        else:
+            base = NEUTRAL if self.strategy == NEUTRAL else f"{NEUTRAL}:{self.strategy}"
+        base = base if self.keying == "like" else f"{base}~{self.keying}"
+        return base if self.follows is None else f"{base}{FOLLOW_UP_MARK}reason"
+
+    @property
+    def first_template(self) -> PromptTemplate:
+        """The template of the condition's first turn: its keying's question, in its order."""
+        neutral = self.persona is None and self.strategy != NEUTRAL
+        return template_for(self.strategy, self.keying, neutral=neutral).with_order(self.order)
 
     @property
     def template(self) -> PromptTemplate:
-        """The prompt template this condition renders: its keying's question, in its order."""
-        return template_for(self.strategy, self.keying).with_order(self.order)
+        """The template this condition's query asks: the first turn's, or its follow-up's."""
+        first = self.first_template
+        if self.follows is None:
+            return first
+        if first.follow_up is None:
+            raise ValueError(f"prompt {first.name!r} has no follow-up turn")
+        return first.follow_up
+
+
+def split_condition_id(condition_id: str) -> tuple[str, str, str, str]:
+    """``(persona, strategy, keying, turn)`` of a condition id (persona ``""`` when neutral,
+    keying ``like`` unless reverse-keyed, turn ``first`` or ``reason``): what reports read."""
+    condition_id, mark, turn = condition_id.partition(FOLLOW_UP_MARK)
+    base, _, keying = condition_id.partition("~")
+    persona, slash, strategy = base.rpartition("/")
+    if not slash:
+        persona, strategy = "", base.partition(":")[2] or NEUTRAL
+    return persona, strategy, keying or "like", turn if mark else "first"
 
 
 NEUTRAL_CONDITION = Condition()

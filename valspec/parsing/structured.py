@@ -304,7 +304,12 @@ def _unquote(literal: str) -> str:
 
 
 def parse_answer(text: str, fmt: AnswerFormat = AnswerFormat.YES_NO) -> ParsedAnswer:
-    """Read one answer in the format its prompt asked for; never raises on any string."""
+    """Read one answer in the format its prompt asked for; never raises on any string.
+
+    A follow-up reason (``REASON``) holds no verdict: it reads as unparsable, its text kept
+    as the reason (it is stored and reported, never scored)."""
+    if fmt == AnswerFormat.REASON:
+        return ParsedAnswer(Verdict.UNPARSABLE, reason=text.strip() or None)
     if fmt == AnswerFormat.YES_NO:
         verdict, low, end = _analyse(text)
         return ParsedAnswer(verdict, reason=_reason(text, low, end))

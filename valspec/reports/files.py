@@ -20,7 +20,7 @@ from valspec.data.dataset import Item
 from valspec.domain.errors import DataError
 from valspec.domain.prompts import NEUTRAL, template_for
 from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER
-from valspec.engine.queries import Record
+from valspec.engine.queries import Record, split_condition_id
 from valspec.reports.redact import redact, redact_cells, secret_values
 from valspec.reports.schema import PROFILE_SCHEMA, Profile
 
@@ -68,9 +68,10 @@ def _num(x: float | None, digits: int) -> str:
 
 def response_row(record: Record, item: Item | None) -> ResponseRow:
     """One responses.csv row for a record (item metadata when the item is known)."""
-    base, _, keying = record.condition.partition("~")
-    persona, _, strategy = base.rpartition("/")
-    strategy = strategy if persona else NEUTRAL
+    persona, strategy, keying, turn = split_condition_id(record.condition)
+    template = template_for(strategy, keying, neutral=not persona and strategy != NEUTRAL)
+    if turn != "first" and template.follow_up is not None:
+        template = template.follow_up
     response = record.response
     return {
         "item_id": record.item_id,
@@ -82,10 +83,10 @@ def response_row(record: Record, item: Item | None) -> ResponseRow:
         "strategy": strategy,
         "condition": record.condition,
         "sample": str(record.sample_index),
-        "prompt_version": template_for(strategy, keying or "like").version,
+        "prompt_version": template.version,
         "answer": response.text,
-        "reason": record.parsed.reason or "",
-        "verdict": record.verdict,
+        "reason": (response.text.strip() if turn != "first" else record.parsed.reason) or "",
+        "verdict": record.verdict if turn == "first" or response.error else "",
         "p_yes": _num(response.p_yes, 4),
         "latency_s": _num(response.latency_s, 3),
         "error": response.error or "",
@@ -151,8 +152,21 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, lef
     return "\n".join("| " + " | ".join(_cell(c) for c in line) + " |" for line in lines)
 
 
+PAPER_NOTE_MD = (
+    "_paper = scored as the Value-Spectrum authors' code does: refusals and unparsable "
+    "answers count as no (n = every answer; failed queries left out)._"
+)
+
+
+def _paper_cells(score: Any) -> list[str]:
+    """The paper score as two cells: percent with its interval, and n."""
+    if not isinstance(score, Mapping) or score.get("score") is None:
+        return ["–", "–"]
+    return [f"{fmt_number(score['score'])} {fmt_interval(score.get('ci95'))}", str(score["n"])]
+
+
 def value_markdown(values: Sequence[Mapping[str, Any]]) -> str:
-    """The value table: baseline, current, Δ, CI, n, verdict, one row per value."""
+    """The value table: baseline, current, Δ, CI, n, the paper's score, verdict, per value."""
     rows = [
         [
             str(v["value"]),
@@ -161,12 +175,34 @@ def value_markdown(values: Sequence[Mapping[str, Any]]) -> str:
             fmt_number(v.get("delta"), "{:+.1f}"),
             fmt_interval(v.get("ci95")),
             str(v.get("n", "–")),
+            *_paper_cells(v.get("paper_score")),
             _verdict(v),
         ]
         for v in values
     ]
-    headers = ["value", "baseline", "current", "Δ", "95% CI", "n", "verdict"]
-    return markdown_table(headers, rows)
+    headers = ["value", "baseline", "current", "Δ", "95% CI", "n", "paper [95% CI]", "paper n"]
+    return markdown_table([*headers, "verdict"], rows)
+
+
+def paper_setup_markdown(values: Sequence[Mapping[str, Any]]) -> str:
+    """The values under the paper flow's neutral question (``--valspec-strategies paper``),
+    scored valspec's way and the paper's way ("" when the run did not ask it)."""
+    setups = [(v, v["paper_setup"]) for v in values if isinstance(v.get("paper_setup"), Mapping)]
+    if not setups:
+        return ""
+    rows = [
+        [
+            str(v["value"]),
+            fmt_number(s.get("score")),
+            fmt_interval(s.get("ci95")),
+            str(s.get("n", "–")),
+            *_paper_cells(s.get("paper_score")),
+        ]
+        for v, s in setups
+    ]
+    headers = ["value", "yes %", "95% CI", "n", "paper [95% CI]", "paper n"]
+    prompt = setups[0][1].get("prompt", "?")
+    return f"Asked with the paper's question (`{prompt}`):\n\n" + markdown_table(headers, rows)
 
 
 def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
@@ -181,6 +217,7 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
             fmt_interval(p.get("ci95")),
             fmt_number(p.get("target_delta"), "{:+.1f}"),
             str(p.get("n", "–")),
+            *_paper_cells(p.get("paper_score")),
             _verdict(p),
         ]
         for p in personas
@@ -194,6 +231,8 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
         "95% CI",
         "targets Δ",
         "n",
+        "yes % paper [95% CI]",
+        "paper n",
         "verdict",
     ]
     return markdown_table(headers, rows, left=2)
@@ -270,7 +309,10 @@ def summary_markdown(profile: Mapping[str, Any], *, radar: str | None = "radar.p
     ]
     values = profile.get("values", [])
     if values:
-        lines += [value_markdown(values), ""]
+        lines += [value_markdown(values), "", PAPER_NOTE_MD, ""]
+        setup = paper_setup_markdown(values)
+        if setup:
+            lines += [setup, ""]
         profile_block = summary.get("profile")
         if profile_block:
             lines += [profile_markdown(profile_block), ""]

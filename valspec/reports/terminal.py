@@ -41,8 +41,22 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left:
     return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
+PAPER_NOTE = (
+    "paper % = scored as the Value-Spectrum authors' code does: refusals and unparsable "
+    "answers count as no (n = every answer; failed queries left out)"
+)
+
+
+def _paper(score: Any) -> list[str]:
+    """The paper-score cells: percent, interval, n (dashes when the row has none)."""
+    if not isinstance(score, Mapping):
+        return ["-", "-", "-"]
+    return [_num(score.get("score")), _ci(score.get("ci95")), str(score.get("n", "-"))]
+
+
 def value_table(rows: Sequence[Row]) -> str:
-    """The value profile: yes %, interval, n, baseline, difference and status per value."""
+    """The value profile: yes %, interval, n, the paper's score, baseline, difference and
+    status per value."""
     order = {v.value: i for i, v in enumerate(CIRCLE_ORDER)}
     rows = sorted(rows, key=lambda r: order.get(r["case"], 99))
     body = [
@@ -51,6 +65,7 @@ def value_table(rows: Sequence[Row]) -> str:
             _num(r.get("score")),
             _ci(r.get("ci")),
             str(r.get("n", "-")),
+            *_paper(r.get("paper_score")),
             _num(r.get("unparsable"), "{:.0f}%"),
             _num(r.get("errors"), "{:.0f}%"),
             _num(r.get("baseline")),
@@ -64,14 +79,18 @@ def value_table(rows: Sequence[Row]) -> str:
     modes = sorted({str(r["mode"]) for r in rows if r.get("mode")})
     labels = {"p_yes": "P(yes) %", "sampled": "yes % (K)", "binary": "yes %"}
     score = labels.get(modes[0], "yes %") if len(modes) == 1 else "score %"
-    headers = ["value", score, "95% CI", "n", "unparsable", "errors", "baseline", "Δ"]
+    headers = ["value", score, "95% CI", "n", "paper %", "paper CI", "paper n"]
+    headers += ["unparsable", "errors", "baseline", "Δ"]
     headers += ["Δ 95% CI", "adj. p", "status"]
     if any("acquiescence" in r for r in rows):  # --valspec-keying balanced
         headers += ["balanced", "balanced CI", "acquiesc.", "acquiesc. CI"]
         for cells, r in zip(body, rows, strict=True):
             cells += [_num(r.get("balanced")), _ci(r.get("balanced_ci95"))]
             cells += [_num(r.get("acquiescence"), "{:+.1f}"), _ci(r.get("acquiescence_ci95"))]
-    table = format_table(headers, body)
+    table = format_table(headers, body) + "\n" + PAPER_NOTE
+    setup = paper_setup_table(rows)
+    if setup:
+        table += "\n\n" + setup
     summary = profile_summary_of(rows)
     if summary is not None:
         table += "\n\n" + profile_table(summary)
@@ -79,6 +98,27 @@ def value_table(rows: Sequence[Row]) -> str:
     if overall:
         table += f"\n{overall}"
     return table
+
+
+def paper_setup_table(rows: Sequence[Row]) -> str:
+    """The values under the paper flow's neutral question (``--valspec-strategies paper``):
+    valspec's score and the paper's, each with interval and n ("" when not asked)."""
+    rows = [r for r in rows if isinstance(r.get("paper_setup"), Mapping)]
+    if not rows:
+        return ""
+    body = [
+        [
+            r["case"],
+            _num(r["paper_setup"].get("score")),
+            _ci(r["paper_setup"].get("ci95")),
+            str(r["paper_setup"].get("n", "-")),
+            *_paper(r["paper_setup"].get("paper_score")),
+        ]
+        for r in rows
+    ]
+    prompt = rows[0]["paper_setup"].get("prompt", "?")
+    headers = [f"paper setup ({prompt})", "yes %", "95% CI", "n", "paper %", "paper CI"]
+    return format_table([*headers, "paper n"], body)
 
 
 def keying_overall(rows: Sequence[Row]) -> str:
@@ -148,6 +188,7 @@ def persona_table(rows: Sequence[Row]) -> str:
             _num(r.get("opposite_drop"), "{:+.1f}"),
             _num(r.get("isq_disagreement"), "{:.0f}%"),
             str(r.get("n", "-")),
+            *_paper(r.get("paper_score")),
             _num(r.get("baseline"), "{:+.1f}"),
             _num(r.get("delta"), "{:+.1f}"),
             r.get("status", "-"),
@@ -164,11 +205,14 @@ def persona_table(rows: Sequence[Row]) -> str:
         "opp drop",
         "ISQ ≠",
         "n",
+        "yes % (paper)",
+        "paper CI",
+        "paper n",
         "baseline",
         "Δ",
         "status",
     ]
-    return format_table(headers, body)
+    return format_table(headers, body) + "\n" + PAPER_NOTE
 
 
 def _rank(row: Row) -> str:

@@ -19,7 +19,13 @@ from valspec.data.media import FrameSpec
 from valspec.domain.config import Settings
 from valspec.domain.errors import ConfigError, DataError, UnknownNameError
 from valspec.domain.personas import Persona, load_personas, select_personas
-from valspec.domain.prompts import STRATEGIES, answer_order_for, template_for
+from valspec.domain.prompts import (
+    ALL_STRATEGIES,
+    NEUTRAL_TWINS,
+    STRATEGIES,
+    answer_order_for,
+    template_for,
+)
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.engine.answers import Answers, Columns
 from valspec.engine.engine import Engine, ProgressFn
@@ -84,8 +90,8 @@ class RunOptions:
         if self.keying not in KEYING_MODES:
             raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
-            if strategy not in STRATEGIES:
-                raise UnknownNameError("persona strategy", strategy, list(STRATEGIES))
+            if strategy not in ALL_STRATEGIES:
+                raise UnknownNameError("persona strategy", strategy, list(ALL_STRATEGIES))
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,12 @@ class PersonaCase:
 
 
 Case = ValueCase | PersonaCase
+
+
+def neutral_condition(strategy: str) -> Condition:
+    """The neutral condition a strategy's persona cases are compared with: the strategy's own
+    neutral question (the same question without a persona) when it has one, else ``neutral``."""
+    return Condition(strategy=strategy) if strategy in NEUTRAL_TWINS else NEUTRAL_CONDITION
 
 
 def default_path(settings: Settings, configured: Path | None, name: str) -> Path:
@@ -275,8 +287,16 @@ class Run:
             groups = [(NEUTRAL_CONDITION, case.value)]
             if self.options.keying == "balanced":
                 groups.append((DISLIKE_CONDITION, case.value))
+            groups += [(c, case.value) for c in self.twin_conditions]
             return groups
-        return [(c, v) for c in (NEUTRAL_CONDITION, case.condition) for v in self.values]
+        neutral = neutral_condition(case.strategy)
+        return [(c, v) for c in (neutral, case.condition) for v in self.values]
+
+    @cached_property
+    def twin_conditions(self) -> list[Condition]:
+        """The selected strategies' own neutral conditions (``neutral:paper``): a value case
+        also reports its score under them (the paper flow's setup), outside its snapshot."""
+        return [neutral_condition(s) for s in self.options.strategies if s in NEUTRAL_TWINS]
 
     def prepare(self, cases: Iterable[Case], *, progress: ProgressFn | None = None) -> RunStats:
         """Plan every query the cases need, read what the store holds, and answer the missing
@@ -286,7 +306,6 @@ class Run:
         queries are answered (docs/engine.md).
         """
         from valspec.engine.cache import describe_store
-        from valspec.engine.progress import ProgressBar
 
         todo = [c for c in cases if c.id not in self._prepared]
         with gc_paused():  # bulk planning and lookups (not the model calls below)
@@ -296,16 +315,7 @@ class Run:
                 f"--valspec-offline: {len(absent)} of {planned} queries for model "
                 f"{self.spec.name!r} have no stored answer in {describe_store(self.store)}"
             )
-        stats = RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
-        if absent:
-            bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
-            try:
-                stats = self.engine.run(
-                    self.engine.grouped(absent), progress=progress or bar, known_missing=True
-                )
-            finally:
-                if bar is not None:
-                    bar.close()
+        stats = self._send(absent, progress, f"valspec {self.spec.name}")
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
         if self.against_run is not None:  # the baseline model answers the same items
@@ -314,10 +324,58 @@ class Run:
             with gc_paused():
                 for gid, queries in incomplete.items():  # answered now (failures are stored)
                     self._answers[gid] = self.engine.answers(queries)
+        stats += self._answer_follow_ups(todo, progress)
         self._prepared.update(c.id for c in todo)
         self._release_plans()
         self.stats = stats if self.stats is None else self.stats + stats
         return stats
+
+    def _answer_follow_ups(self, cases: Sequence[Case], progress: ProgressFn | None) -> RunStats:
+        """The second pass: with ``paper_reason``, ask each answered first turn of the cases'
+        ``paper`` conditions for its reason (a follow-up turn of the same conversation, keyed
+        by the first turn's key and answer), through the same engine entry point."""
+        queries = self.follow_up_queries(cases)
+        absent = self.engine.missing(queries) if queries else []
+        if self.options.offline and absent:
+            raise ConfigError(
+                f"--valspec-offline: {len(absent)} of {len(queries)} follow-up (reason) queries "
+                f"for model {self.spec.name!r} have no stored answer"
+            )
+        stats = self._send(absent, progress, f"valspec {self.spec.name} (reasons)")
+        stored = len(queries) - len(absent)
+        return replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
+
+    def _send(self, absent: list[Query], progress: ProgressFn | None, label: str) -> RunStats:
+        """Answer queries the store lacks, grouped by item so each item's media decode once
+        (a progress bar named ``label`` unless the caller reports progress)."""
+        from valspec.engine.progress import ProgressBar
+
+        if not absent:
+            return RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
+        bar = ProgressBar(label) if progress is None else None
+        try:
+            ordered = self.engine.grouped(absent)
+            return self.engine.run(ordered, progress=progress or bar, known_missing=True)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def follow_up_queries(self, cases: Iterable[Case]) -> list[Query]:
+        """The follow-up turns the cases ask (none unless ``paper_reason``): one per answered
+        first turn of a condition whose template has a follow-up, in the shard when sharded."""
+        if not self.settings.paper_reason:
+            return []
+        firsts = []
+        for case in cases:
+            for condition, value in self._groups(case):
+                if condition.template.follow_up is None:
+                    continue
+                queries = self._by_value(condition).get(value, [])
+                if self.options.shard is not None:
+                    index, count = self.options.shard
+                    queries = [q for q in queries if in_shard(q.key, index, count)]
+                firsts.append(queries)
+        return self.engine.follow_ups(self.engine.deduplicated(firsts))
 
     def _look_up(
         self, cases: Sequence[Case]
@@ -367,7 +425,9 @@ class Run:
         and sample, ``chunk`` at a time: responses.csv streams them (at 550k answers, holding
         every record and row at once took more memory than the rest of the run)."""
         with gc_paused():  # bulk planning (the consumer's own work runs with the collector on)
-            queries = self.engine.deduplicated(self.planned_queries(case) for case in cases)
+            cases = list(cases)
+            planned = [self.planned_queries(case) for case in cases]
+            queries = self.engine.deduplicated([*planned, self.follow_up_queries(cases)])
             ids = {id(q.condition): q.condition.id for q in queries}
             queries.sort(key=lambda q: (q.item.id, ids[id(q.condition)], q.sample_index))
         for start in range(0, len(queries), chunk):
@@ -428,6 +488,17 @@ class Run:
         reverse = score_value(value, self._group(DISLIKE_CONDITION, value))
         return replace(result, keying=keying_scores(result.item_scores, reverse.item_scores))
 
+    def setup_results(self, value: Value) -> dict[str, ValueResult]:
+        """The value's scores under the selected strategies' own neutral questions (the
+        ``paper`` setup), by prompt version: reported beside the value's score, never part
+        of its snapshot (prepares the value's case if needed)."""
+        self.prepare([ValueCase(value)])
+        with gc_paused():
+            return {
+                c.template.version: score_value(value, self._group(c, value))
+                for c in self.twin_conditions
+            }
+
     def persona_result(self, case: PersonaCase) -> PersonaResult:
         """The alignment of one persona case against the neutral profile (scored once per run:
         the test and the persona gate both ask for it)."""
@@ -438,7 +509,7 @@ class Run:
                 result = self._persona_results[case.id] = score_persona(
                     case.persona,
                     case.strategy,
-                    self._answers_by_value(NEUTRAL_CONDITION),
+                    self._answers_by_value(neutral_condition(case.strategy)),
                     self._answers_by_value(case.condition),
                 )
         return result
@@ -449,7 +520,8 @@ class Run:
         if isinstance(case, ValueCase) and self.options.keying == "balanced":
             prompt = f"{prompt}+{template_for('neutral', 'dislike').version}"
         if isinstance(case, PersonaCase):
-            prompt = f"{prompt}+{template_for(case.strategy).version}"
+            neutral = neutral_condition(case.strategy).template.version
+            prompt = f"{neutral}+{template_for(case.strategy).version}"
         return {
             "prompt": prompt,
             "dataset": self.full_dataset.content_hash,

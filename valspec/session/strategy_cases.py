@@ -20,7 +20,7 @@ from valspec.measure.stats import one_sided_below_p
 from valspec.session.run import PersonaCase, Run
 
 REFERENCE_STRATEGY = STRATEGIES[0]
-"""The strategy others are compared with (the paper's plain persona prompt)."""
+"""The strategy others are compared with (valspec's plain persona prompt, its own design)."""
 
 
 @dataclass(frozen=True)

@@ -396,3 +396,34 @@ def test_stock_qwen_processor_class_falls_back_to_image_only(
     adapter = create(_spec(copy))
     assert type(adapter.processor).__name__ == "Qwen2VLImageOnlyProcessor"
     assert adapter.answer([_request("stock")])[0].p_yes is not None
+
+
+@pytest.mark.parametrize("name", ["qwen", "llava"])
+def test_paper_reason_turn_is_generated_after_the_first_answer(
+    adapters: dict[str, HFAdapter], name: str
+) -> None:
+    from valspec.domain.personas import Persona
+    from valspec.domain.prompts import template_for
+    from valspec.domain.values import Value
+
+    persona = Persona(id="cook", name="Cook", description="You cook.", raises=(Value.TRADITION,))
+    template = template_for("paper")
+    assert template.follow_up is not None
+    first = template.render(platform="tiktok", persona=persona)
+    turns = template.follow_up.render_follow_up(first, "Yes.")
+    request = Request(
+        key="reason",
+        item_id="reason",
+        messages=turns,
+        answer_format=AnswerFormat.REASON,
+        sampling=Sampling(max_tokens=6, seed=7),
+        frames=_frames(2),
+    )
+    messages, images = template_messages(request)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert [c["type"] for c in messages[1]["content"]] == ["image", "image", "text"]
+    assert messages[2]["content"] == [{"type": "text", "text": "Yes."}] and len(images) == 2
+    (response,) = adapters[name].answer([request])
+    assert response.error is None and response.p_yes is None and response.text
+    tokens = response.usage.completion_tokens
+    assert tokens is not None and 1 <= tokens <= 6

@@ -476,3 +476,46 @@ def test_run_level_alias_options_are_accepted() -> None:
         {"frames": 8, "longest_side": 512, "base_url": "http://127.0.0.1:1/v1"},
     )
     assert OpenAISettings.from_spec(spec).longest_side == 512
+
+
+# -- the paper strategy's two-turn conversation ---------------------------------------------------
+
+
+def test_paper_reason_turn_is_sent_as_one_conversation(
+    serve: Serve, adapter_for: MakeAdapter
+) -> None:
+    from valspec.domain.personas import Persona
+    from valspec.domain.prompts import template_for
+    from valspec.domain.values import Value
+
+    persona = Persona(
+        id="cook", name="Cook", description="You cook [paper-2t].", raises=(Value.TRADITION,)
+    )
+    template = template_for("paper")
+    first = template.render(platform="tiktok", persona=persona)
+    assert template.follow_up is not None
+    turns = template.follow_up.render_follow_up(first, "Yes.")
+    server = serve(record_bodies=True)
+    adapter = adapter_for(server)
+    asked = [
+        Request(
+            key="a", item_id="a", messages=first, answer_format=AnswerFormat.YES_NO, frames=(FRAME,)
+        ),
+        Request(
+            key="b", item_id="a", messages=turns, answer_format=AnswerFormat.REASON, frames=(FRAME,)
+        ),
+    ]
+    responses = adapter.answer(asked)
+    assert all(r.error is None for r in responses)
+    bodies = [h.body for h in server.hits if h.body is not None]
+    by_turns = {len(b["messages"]): b for b in bodies}
+    one, two = by_turns[2], by_turns[4]
+    assert [m["role"] for m in one["messages"]] == ["system", "user"]
+    assert [m["role"] for m in two["messages"]] == ["system", "user", "assistant", "user"]
+    assert "You cook" in two["messages"][0]["content"]  # the persona in the system turn
+    assert two["messages"][1] == one["messages"][1]  # the same first turn, image included
+    assert [p["type"] for p in two["messages"][1]["content"]] == ["image_url", "text"]
+    assert len(image_urls(two)) == 1  # the image travels once, in the first user turn
+    assert two["messages"][2] == {"role": "assistant", "content": "Yes."}
+    assert two["messages"][3]["content"].startswith("Why?")
+    assert one.get("logprobs") and not two.get("logprobs")  # a reason is free text

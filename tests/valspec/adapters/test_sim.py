@@ -137,3 +137,43 @@ def test_reference_profile_matches_the_published_averages_to_their_rounding() ->
     from valspec.adapters.sim import REFERENCE_PROFILE
 
     assert {v.value: r for v, r in REFERENCE_PROFILE.items()} == PUBLISHED_AVERAGES
+
+
+def test_paper_strategy_steers_like_simple_and_its_neutral_does_not() -> None:
+    sim = create(resolve_spec("sim"))
+    for item in ("a", "b", "c"):
+        raises = ("benevolence",)
+        simple = sim.p_yes(item, _request(item, "benevolence", raises=raises).labels, "simple")  # type: ignore[arg-type]
+        paper = sim.p_yes(item, _request(item, "benevolence", raises=raises).labels, "paper")  # type: ignore[arg-type]
+        assert paper == simple
+        plain = _request(item, "benevolence", condition="neutral:paper")
+        # the same appeal; only the re-run noise (keyed by the condition) differs
+        plain_p, neutral_p = (
+            sim.answer([plain])[0].p_yes,
+            sim.answer([_request(item, "benevolence")])[0].p_yes,
+        )
+        assert plain_p is not None and neutral_p is not None
+        assert abs(plain_p - neutral_p) < 0.25
+    stubborn = create(resolve_spec("sim:stubborn"))
+    labels = _request("a", "benevolence", raises=("benevolence",)).labels
+    assert stubborn.p_yes("a", labels, "paper") == stubborn.p_yes("a", labels, "neutral")  # type: ignore[arg-type]
+
+
+def test_sim_reason_turn_follows_its_first_answer() -> None:
+    from valspec.domain.messages import Message, TextPart
+
+    sim = create(resolve_spec("sim"))
+
+    def reason(said: str) -> str:
+        request = _request("a", fmt=AnswerFormat.REASON, condition="p/paper>reason")
+        turns = (
+            Message("user", (TextPart("Is this content interesting to you?"),)),
+            Message("assistant", (TextPart(said),)),
+            Message("user", (TextPart("Why?"),)),
+        )
+        (response,) = sim.answer([Request(**{**request.__dict__, "messages": turns})])
+        assert response.p_yes is None and response.meta == {"simulated": "true"}
+        return response.text
+
+    assert "care about" in reason("Yes.") and "scroll past" in reason("No.")
+    assert reason("As an AI I cannot say.") == "I would rather not say why."

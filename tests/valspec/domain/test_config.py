@@ -69,3 +69,16 @@ def test_invalid_toml_is_located(tmp_path: Path) -> None:
     _project(tmp_path, "[tool.valspec\n")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_settings(tmp_path)
+
+
+def test_paper_reason_is_a_boolean_off_by_default(tmp_path: Path) -> None:
+    assert load_settings(tmp_path).paper_reason is False
+    on = load_settings(_project(tmp_path, "[tool.valspec]\npaper_reason = true\n"))
+    assert on.paper_reason is True
+    with pytest.raises(
+        ConfigError,
+        match=r"pyproject.toml: \[tool.valspec\] paper_reason: expected true or false, got 1",
+    ):
+        load_settings(_project(tmp_path, "[tool.valspec]\npaper_reason = 1\n"))
+    with pytest.raises(ConfigError, match="tolerance: expected a number, got True"):
+        load_settings(_project(tmp_path, "[tool.valspec]\ntolerance = true\n"))

@@ -7,6 +7,8 @@ from valspec.domain.messages import AnswerFormat, MediaPart, TextPart
 from valspec.domain.personas import Persona
 from valspec.domain.prompts import (
     ANSWER_ORDERS,
+    NEUTRAL_TWINS,
+    PAPER_REASON_TEMPLATE,
     REVERSE_KEYED,
     TEMPLATES,
     PromptTemplate,
@@ -23,11 +25,15 @@ PINNED = {
     "simple": (1, "8a20c7b8"),
     "isq": (1, "92f8d081"),
     "neutral-dislike": (1, "3ba4c5e4"),
+    "paper": (1, "23be15b7"),
+    "paper-neutral": (1, "d7b2d840"),
+    "paper-reason": (1, "594f0a6c"),
 }
 
 
 def test_prompt_versions_are_pinned() -> None:
-    templates = [*TEMPLATES.values(), *REVERSE_KEYED.values()]
+    extra = [*NEUTRAL_TWINS.values(), PAPER_REASON_TEMPLATE]
+    templates = [*TEMPLATES.values(), *REVERSE_KEYED.values(), *extra]
     assert {t.name: (t.revision, t.text_hash[:8]) for t in templates} == PINNED
     assert set(prompt_versions()) == set(PINNED)
 
@@ -113,3 +119,58 @@ def test_an_items_persona_prompts_share_system_turn_and_media_across_strategies(
     ]
     assert len({system for system, _ in rendered}) == 1
     assert all(isinstance(user.content[0], MediaPart) for _, user in rendered)
+
+
+def _persona() -> Persona:
+    return Persona(
+        id="cook", name="Cook", description="You cook for your family.", raises=(Value.TRADITION,)
+    )
+
+
+def test_paper_strategy_puts_the_persona_in_the_system_turn_and_asks_one_word() -> None:
+    system, user = template_for("paper").render(platform="tiktok", persona=_persona())
+    assert system.role == "system" and "You cook for your family." in system.text
+    assert user.role == "user" and isinstance(user.content[0], MediaPart)
+    assert "cook" not in user.text.lower() and "TikTok" in user.text
+    assert "Is this content interesting to you?" in user.text
+    assert "Answer in one word: Yes or No." in user.text
+    assert template_for("paper").answer_format is AnswerFormat.YES_NO
+    with pytest.raises(ValueError, match="needs a persona"):
+        template_for("paper").render(platform="tiktok")
+
+
+def test_paper_neutral_asks_the_same_question_without_a_persona() -> None:
+    neutral = template_for("paper", neutral=True)
+    assert neutral.name == "paper-neutral" and neutral.user == template_for("paper").user
+    system, user = neutral.render(platform="tiktok")
+    assert "{persona}" not in system.text and "person:" not in system.text
+    assert user.text == template_for("paper").render(platform="tiktok", persona=_persona())[1].text
+    # the other strategies are compared with valspec's own neutral question
+    assert template_for("simple", neutral=True) is template_for("neutral")
+
+
+def test_paper_reason_turn_continues_the_same_conversation() -> None:
+    template = template_for("paper")
+    first = template.render(platform="tiktok", persona=_persona())
+    assert template.follow_up is not None
+    turns = template.follow_up.render_follow_up(first, "Yes.")
+    assert [m.role for m in turns] == ["system", "user", "assistant", "user"]
+    assert turns[:2] == first and turns[2].text == "Yes."
+    assert turns[3].text.startswith("Why?") and not any(
+        isinstance(p, MediaPart) for p in turns[3].content
+    )
+    assert template.follow_up.answer_format is AnswerFormat.REASON
+    # the follow-up is not part of the first turn's version (its answer does not depend on it)
+    assert (
+        template.version
+        == PromptTemplate(
+            template.name, template.revision, template.system, template.user, template.answer_format
+        ).version
+    )
+
+
+def test_paper_is_opt_in() -> None:
+    from valspec.domain.prompts import ALL_STRATEGIES, OPT_IN_STRATEGIES, STRATEGIES
+
+    assert STRATEGIES == ("simple", "isq") and OPT_IN_STRATEGIES == ("paper",)
+    assert ALL_STRATEGIES == ("simple", "isq", "paper")

@@ -532,3 +532,13 @@ def test_truncated_json_never_gives_a_wrong_decision(
     assert answer.verdict in (expected, U)
     if value_start < cut < value_end or cut < value_start:
         assert answer.verdict is U
+
+
+@given(st.text(max_size=300))
+def test_a_reason_turn_is_never_read_as_a_verdict(text: str) -> None:
+    parsed = parse_answer(text, AnswerFormat.REASON)
+    assert parsed.verdict is Verdict.UNPARSABLE
+    assert parsed.reason == (text.strip() or None)
+    assert parse_answer("Yes, because it is fun.", AnswerFormat.REASON).reason == (
+        "Yes, because it is fun."
+    )
