@@ -73,6 +73,10 @@ class FrameEncoder:
             self.hits += 1
             return entry[1]
 
+    def jpeg(self, image: Image) -> bytes:
+        """The JPEG bytes of ``image`` as a data URL would carry them (not cached)."""
+        return encode_jpeg(image, self.longest_side, self.quality)
+
     def data_url(self, image: Image) -> bytes:
         """The data URL of ``image``, from the cache or freshly encoded."""
         found = self.cached(image)
