@@ -18,13 +18,8 @@ from valspec.adapters.batching import BatchAdapter
 from valspec.adapters.registry import create_adapter, resolve_spec
 from valspec.domain.config import Settings
 from valspec.domain.errors import ConfigError
-from valspec.engine.batch import (
-    BatchPending,
-    Exported,
-    Price,
-    ProviderBatches,
-    export_queries,
-)
+from valspec.engine.batch import BatchPending, Price, ProviderBatches
+from valspec.engine.batch_export import Exported, export_queries
 from valspec.engine.batch_files import Limits
 from valspec.engine.cache import DEFAULT_CACHE
 from valspec.engine.queries import Query
