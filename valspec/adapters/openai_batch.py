@@ -85,8 +85,9 @@ class OpenAIBatchClient:
 
         self._key = api_key
         self._host = settings.base_url
+        retries = max(0, min(2, settings.max_attempts - 1))  # the SDK's own backoff
         self._client = openai.OpenAI(
-            api_key=api_key, base_url=settings.base_url, max_retries=2, timeout=600.0
+            api_key=api_key, base_url=settings.base_url, max_retries=retries, timeout=600.0
         )
 
     def upload(self, path: str, name: str) -> str:

@@ -90,7 +90,8 @@ def answer_line(
     body = line.get("body") or {}
     out: dict[str, Any] = {"id": f"batch_req_{key[:12]}", "custom_id": key, "error": None}
     problem = _unreadable_media(body)
-    tag = next((t for t in fail_tags if t in message_text(body)), None)
+    text = message_text(body)
+    tag = next((t for t in fail_tags if t in text or key.startswith(t)), None)
     if problem or tag:
         message = problem or f"injected failure ({tag})"
         out["response"] = {
@@ -139,7 +140,8 @@ class BatchServer:
     """The fake Files + Batches API on 127.0.0.1 (see the module docstring)."""
 
     answer: Answer = stand_in_answer
-    fail_tags: Sequence[str] = ()  # lines whose text holds a tag fail (partial failure)
+    fail_tags: Sequence[str] = ()  # lines whose text holds a tag, or whose key starts with
+    # one, fail (partial failure)
     expire_after: int | None = None  # expire at the end, only this many lines answered
     queue_limit: int | None = None  # requests the open batches may hold together
     refuse_mode: RefuseMode = "http429"
