@@ -227,7 +227,7 @@ def test_batching_needs_a_batch_adapter_and_the_cache(dataset: Dataset) -> None:
     memory = Engine(adapter, fingerprint={}, frame_spec=FrameSpec(frames=1))
     with pytest.raises(ConfigError, match="needs the response cache"):
         ProviderBatches(memory, model="m", folder=Path())
-    assert not sim(ModelSpec(name="sim", adapter="sim", model="default")).capabilities.batch
+    assert not sim(ModelSpec(name="sim", adapter="sim", model="reference")).capabilities.batch
 
 
 def test_the_header_prices_the_batch_only_when_given_a_price() -> None:
