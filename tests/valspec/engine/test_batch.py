@@ -117,7 +117,7 @@ def test_waiting_polls_until_done_in_one_step(harness: Harness) -> None:
 
 
 def test_a_wait_that_times_out_leaves_the_batch_pending(harness: Harness) -> None:
-    _, _, summary = harness.step(wait_s=0.01, sleep=lambda _s: None)
+    _, _, summary = harness.step(wait_s=1e-9, sleep=lambda _s: None)
     assert summary.pending == 6
     assert BatchPending(summary).summary is summary
     assert "run the same command again" in str(BatchPending(summary))
