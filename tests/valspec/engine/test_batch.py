@@ -57,7 +57,9 @@ class Harness:
 
     def engine(self) -> Engine:
         spec = ModelSpec(name=MODEL, adapter="openai", model="gpt-x", options={})
-        adapter = OpenAIAdapter(spec, OpenAISettings(base_url=self.base_url, max_attempts=1), "EMPTY")
+        adapter = OpenAIAdapter(
+            spec, OpenAISettings(base_url=self.base_url, max_attempts=1), "EMPTY"
+        )
         engine = Engine(
             adapter,
             fingerprint=adapter.fingerprint(),
@@ -219,7 +221,9 @@ def test_batching_needs_a_batch_adapter_and_the_cache(dataset: Dataset) -> None:
     from valspec.adapters.mock import MockAdapter
     from valspec.adapters.sim import create as sim
 
-    engine = Engine(MockAdapter(lambda _r: Response("Yes.")), fingerprint={}, frame_spec=FrameSpec(frames=1))
+    engine = Engine(
+        MockAdapter(lambda _r: Response("Yes.")), fingerprint={}, frame_spec=FrameSpec(frames=1)
+    )
     with pytest.raises(ConfigError, match="cannot run as batches"):
         ProviderBatches(engine, model="mock", folder=Path())
     spec = ModelSpec(name="m", adapter="openai", model="gpt-x", options={})
