@@ -13,11 +13,11 @@ text mode (the verdict parsed from the text; P(yes) empty). For P(yes) from logp
 Export with ``--media inline`` (frames travel in the file) unless every Ray worker can read
 the export folder's ``media/`` at the same path.
 
-    valspec batch export exp --model qwen-vl
+    valspec batch export exp --model qwen-vllm   # an `openai` alias (docs/engine.md)
     python docs/examples/ray_batch.py exp/requests-*.jsonl --out answers/ \
         --model Qwen/Qwen2.5-VL-7B-Instruct --replicas 4
     valspec batch import answers/*.json
-    pytest tests/values --model=qwen-vl --valspec-offline
+    pytest tests/values --model=qwen-vllm --valspec-offline
 """
 
 from __future__ import annotations
