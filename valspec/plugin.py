@@ -262,6 +262,7 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     try:
         run.prepare(list(_selected_cases(request.session)))
     except BatchPending as exc:
+        run.close()  # nothing to score: release the cache and the model now
         pytest.skip(f"{PENDING} {exc}")
     except ValspecError as exc:
         pytest.fail(f"valspec: {exc}", pytrace=False)
