@@ -182,3 +182,14 @@ def test_cancel_moves_a_batch_to_cancelled(fake: BatchServer, tmp_path: Path) ->
     after = client.retrieve(info.id)
     client.close()
     assert after.status == "cancelled" and after.done and after.output_file_id is None
+
+
+@given(
+    key=st.text(min_size=1, max_size=70),
+    body=st.dictionaries(st.text(max_size=10), st.text(max_size=20) | st.integers(), max_size=5),
+)
+def test_batch_lines_round_trip_any_key_and_body(key: str, body: dict[str, Any]) -> None:
+    from valspec.adapters.openai_batch import batch_line
+
+    line = json.loads(batch_line(key, json.dumps(body).encode()))
+    assert line == {"custom_id": key, "method": "POST", "url": "/v1/chat/completions", "body": body}
