@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from valspec.domain.errors import ValspecError
+from valspec.domain.errors import ConfigError, ValspecError
+
+if TYPE_CHECKING:
+    from valspec.domain.config import Settings
+    from valspec.engine.cache import SQLiteStore
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -73,6 +78,176 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- valspec batch (provider batches and files for GPU engines; docs/engine.md) -------------
+
+
+def _batch_book(args: argparse.Namespace) -> tuple[Settings, SQLiteStore]:
+    """The settings and the response cache the run would use (it must exist)."""
+    from valspec.domain.config import load_settings
+    from valspec.engine.cache import DEFAULT_CACHE, SQLiteStore
+
+    settings = load_settings(Path(args.root))
+    path = args.cache or settings.root / DEFAULT_CACHE
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no response cache here (give --root or --cache)")
+    store = SQLiteStore(path)
+    return settings, store
+
+
+def _batch_status(args: argparse.Namespace) -> int:
+    from valspec.engine.batch import refresh_rows
+    from valspec.engine.batch_export import batch_book
+    from valspec.reports.terminal import format_table
+    from valspec.session.batch_run import batch_adapter_for
+
+    settings, store = _batch_book(args)
+    book = batch_book(store, "valspec batch status")
+    rows = book.rows(model=args.model)
+    if not args.local:
+        rows = refresh_rows(book, rows, lambda m: batch_adapter_for(settings, m).batch_client())
+    table = [
+        [r.id, r.kind, r.model, r.provider_id or "-", f"{r.size:,}", r.status, r.note] for r in rows
+    ]
+    headers = ["batch", "kind", "model", "provider id", "requests", "status", "note"]
+    print(format_table(headers, table, left=7) if table else "no batches in this cache")
+    open_keys = sum(r.size for r in rows if r.open)
+    if open_keys:
+        print(f"\n{open_keys:,} requests in open provider batches")
+    return 0
+
+
+def _batch_cancel(args: argparse.Namespace) -> int:
+    from valspec.engine.batch import cancel_rows
+    from valspec.engine.batch_export import batch_book
+    from valspec.session.batch_run import batch_adapter_for
+
+    settings, store = _batch_book(args)
+    book = batch_book(store, "valspec batch cancel")
+    rows = [r for r in book.rows(model=args.model, ids=args.ids) if r.open]
+    if args.ids and not rows:
+        raise ConfigError(f"no open provider batch with id {', '.join(args.ids)}")
+    done = cancel_rows(book, rows, lambda m: batch_adapter_for(settings, m).batch_client())
+    for row, status in done:
+        print(f"{row.id}  {row.provider_id or 'not submitted'}  {row.size:,} requests  {status}")
+    print(f"{len(done)} batch(es) cancelled; their answers so far are collected by the next run")
+    return 0
+
+
+def _batch_export(args: argparse.Namespace) -> int:
+    from valspec.domain.config import load_settings
+    from valspec.engine.batch_files import Limits
+    from valspec.session.batch_run import export_run
+    from valspec.session.run import Run, frozen_options
+
+    options = frozen_options(
+        {
+            "model": args.model,
+            "dataset": args.dataset,
+            "personas_dir": args.persona_dir,
+            "limit": args.limit,
+            "personas": args.personas,
+            "strategies": args.strategies,
+            "platforms": args.platforms,
+            "seed": args.seed,
+            "keying": args.keying,
+            "samples": args.samples,
+            "cache": args.cache,
+        }
+    )
+    run = Run(load_settings(Path(args.root)), options)
+    try:
+        limits = Limits(max_requests=args.shard_size, max_bytes=int(args.max_mb * 1024 * 1024))
+        done = export_run(run, args.out, limits=limits, media_paths=args.media == "paths")
+    finally:
+        run.close()
+    for path in done.files:
+        print(path)
+    media = f", {done.media_files:,} frames under {args.out / 'media'}" if done.media_files else ""
+    print(
+        f"{done.requests:,} requests (~{done.tokens:,} input tokens) in {len(done.files)} "
+        f"file(s){media}; after the engine ran: valspec batch import <output files>"
+    )
+    return 0
+
+
+def _batch_import(args: argparse.Namespace) -> int:
+    from valspec.engine.batch_export import import_files
+    from valspec.session.batch_run import line_readers
+
+    settings, store = _batch_book(args)
+    try:
+        done = import_files(store, args.files, line_readers(settings))
+    finally:
+        store.close()
+    for problem in done.problems:
+        print(problem, file=sys.stderr)
+    print(
+        f"{done.stored:,} answers stored, {done.kept:,} already in the cache (kept), "
+        f"{done.failed:,} error lines (not stored: export again to re-ask them), "
+        f"{len(done.problems):,} problem lines"
+    )
+    return 1 if done.problems else 0
+
+
+def _add_batch_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    batch = commands.add_parser(
+        "batch", help="provider batches and batch files for GPU engines (docs/engine.md)"
+    )
+    sub = batch.add_subparsers(dest="batch_command", required=True)
+
+    def where(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--root", default=".", help="project folder with pyproject.toml")
+        parser.add_argument("--cache", type=Path, help="response cache (default: the run's)")
+
+    status = sub.add_parser("status", help="list the batches recorded in the response cache")
+    where(status)
+    status.add_argument("--model", help="only this model's batches")
+    status.add_argument("--local", action="store_true", help="do not ask the provider")
+    status.set_defaults(func=_batch_status)
+
+    cancel = sub.add_parser("cancel", help="cancel open provider batches (all, or the ids given)")
+    where(cancel)
+    cancel.add_argument("ids", nargs="*", help="valspec or provider batch ids")
+    cancel.add_argument("--model", help="only this model's batches")
+    cancel.set_defaults(func=_batch_cancel)
+
+    export = sub.add_parser(
+        "export", help="write the queries the cache lacks as batch files (vllm run-batch, Ray)"
+    )
+    export.add_argument("out", type=Path, metavar="DIR", help="folder for the request files")
+    where(export)
+    export.add_argument("--model", required=True, help="the --model the run will use")
+    export.add_argument("--dataset", type=Path, help="manifest.jsonl or dataset folder")
+    export.add_argument("--persona-dir", type=Path, help="folder of persona *.toml files")
+    export.add_argument("--limit", type=int, help="at most N items per value (seeded)")
+    export.add_argument("--personas", type=_csv, help="comma-separated persona ids")
+    export.add_argument("--strategies", type=_csv, help="comma-separated strategies")
+    export.add_argument("--platforms", type=_csv, help="comma-separated platforms")
+    export.add_argument("--seed", type=int, help="seed for sampling and --limit")
+    export.add_argument("--keying", choices=("like", "balanced"))
+    export.add_argument("--samples", type=int, help="K answers per item")
+    export.add_argument(
+        "--shard-size", type=int, default=50_000, help="requests per file (default 50,000)"
+    )
+    export.add_argument("--max-mb", type=float, default=200.0, help="MB per file (default 200)")
+    export.add_argument(
+        "--media",
+        choices=("inline", "paths"),
+        default="inline",
+        help="frames as data URLs, or as file:// paths of JPEGs under DIR/media/",
+    )
+    export.set_defaults(func=_batch_export)
+
+    imp = sub.add_parser("import", help="store an engine's batch output files in the cache")
+    imp.add_argument("files", type=Path, nargs="+", help="output JSONL files")
+    where(imp)
+    imp.set_defaults(func=_batch_import)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
@@ -121,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--title", help="chart title")
     compare.add_argument("--no-chart", action="store_true", help="write the table only")
     compare.set_defaults(func=_compare)
+    _add_batch_commands(commands)
     return parser
 
 

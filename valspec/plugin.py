@@ -14,6 +14,7 @@ import pytest
 
 from valspec.domain.errors import ValspecError
 from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
+from valspec.engine.batch import BatchPending
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
 from valspec.session.against import LiveBaseline
@@ -30,6 +31,8 @@ ERROR_KEY = pytest.StashKey[str]()
 VALUE_PARAM = "valspec_value"
 PERSONA_PARAM = "valspec_persona_case"
 STRATEGY_PARAM = "valspec_strategy"
+EXIT_PENDING = 6  # answers still in provider batches: the run is not judged (README, exit codes)
+PENDING = "valspec pending:"
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -138,6 +141,7 @@ def _add_execution_options(group: pytest.OptionGroup) -> None:
         metavar="I/N",
         help="answer only shard I of N of the planned queries (merge caches, then run offline)",
     )
+    _add_batch_options(group)
 
 
 def _execution_options(config: pytest.Config) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def _execution_options(config: pytest.Config) -> dict[str, Any]:
         "samples": get("valspec_samples"),
         "shard": get("valspec_shard"),
         "run_id": workerinput.get("testrunuid") if workerinput else None,
-    }
+    } | _batch_options(config)
 
 
 def _options(config: pytest.Config) -> RunOptions:
@@ -182,6 +186,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValspecError as exc:
         raise pytest.UsageError(f"valspec: {exc}") from None
     config.stash[RUN_KEY] = run
+    if run.options.batch and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "valspec: --valspec-batch runs in one process (the provider does the work): drop -n"
+        )
     reporter = SummaryReporter(run)
     config.stash[REPORTER_KEY] = reporter
     config.pluginmanager.register(reporter, "valspec-summary")
@@ -269,6 +277,9 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     run = request.config.stash[RUN_KEY]
     try:
         run.prepare(list(_selected_cases(request.session)))
+    except BatchPending as exc:
+        run.close()  # nothing to score: release the cache and the model now
+        pytest.skip(f"{PENDING} {exc}")
     except ValspecError as exc:
         pytest.fail(f"valspec: {exc}", pytrace=False)
     if run.options.shard is not None:  # a shard only answers; the tests run after a merge
@@ -293,13 +304,21 @@ def _skip_shard(run: Run) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Offline: find queries without a cached answer before any test runs (one clear error)."""
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None or not run.options.offline or hasattr(session.config, "workerinput"):
+    if run is None or hasattr(session.config, "workerinput"):
         return  # under xdist the workers' session fixture reports it
+    if not (run.options.offline or run.options.batch):
+        return
     cases = list(_selected_cases(session))
     if not cases:
         return
+    if run.options.batch:  # batch lines are the run's header: print them as they happen
+        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            run.notify = terminal.write_line
     try:
         run.prepare(cases)
+    except BatchPending:
+        pass  # the tests report "pending"; the session ends with EXIT_PENDING
     except ValspecError as exc:
         raise pytest.UsageError(f"valspec: {exc}") from None
 
@@ -418,3 +437,78 @@ class SummaryReporter:
         if strategies:
             write("")
             write(strategy_table(strategies))
+
+
+# -- provider batches (--valspec-batch; docs/engine.md "Beyond one machine") ----------------
+
+
+def _add_batch_options(group: pytest.OptionGroup) -> None:
+    from valspec.engine.batch import parse_duration, parse_price
+
+    group.addoption(
+        "--valspec-batch",
+        action="store_true",
+        help="send the queries the cache lacks as provider Batch API jobs (half price); the "
+        f"run is pending (exit {EXIT_PENDING}) until a later run collects every answer",
+    )
+    group.addoption(
+        "--valspec-batch-wait",
+        nargs="?",
+        const="24h",
+        type=parse_duration,
+        metavar="TIMEOUT",
+        help="with --valspec-batch: poll until the batches are done or TIMEOUT passes "
+        "(seconds, or 90s / 30m / 2h; default 24h)",
+    )
+    group.addoption(
+        "--valspec-price",
+        type=parse_price,
+        metavar="IN[,OUT]",
+        help="synchronous price in USD per million input [and output] tokens: the batch "
+        "header then estimates the cost",
+    )
+
+
+def _batch_options(config: pytest.Config) -> dict[str, Any]:
+    wait = config.getoption("valspec_batch_wait")
+    return {
+        "batch": bool(config.getoption("valspec_batch") or wait is not None) or None,
+        "batch_wait": wait,
+        "price": config.getoption("valspec_price"),
+    }
+
+
+def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    """Cases whose answers are still in provider batches read as "pending", not "skipped"."""
+    if report.skipped and PENDING in str(report.longrepr):
+        return "pending", "P", "PENDING"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A line per provider batch of this run (id, size, status)."""
+    run = terminalreporter.config.stash.get(RUN_KEY, None)
+    summary = run.batch_summary if run is not None else None
+    if summary is None or not summary.rows:
+        return
+    terminalreporter.write_sep("=", "valspec batches")
+    for row in summary.rows:
+        provider = row.provider_id or "not submitted"
+        note = f" ({row.note})" if row.note else ""
+        terminalreporter.write_line(
+            f"{row.id}  {provider}  {row.size:,} requests  {row.status}{note}"
+        )
+    if summary.pending:
+        terminalreporter.write_line(
+            f"{summary.pending:,} answers pending: run the same command again to collect them "
+            f"(exit code {EXIT_PENDING})"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run with answers still out ends with EXIT_PENDING (a gate never passes on them)."""
+    run = session.config.stash.get(RUN_KEY, None)
+    summary = run.batch_summary if run is not None else None
+    if summary is not None and summary.pending and session.exitstatus == 0:
+        session.exitstatus = EXIT_PENDING

@@ -108,6 +108,34 @@ def test_value_gate_runs_the_value_suite_uploads_the_report_and_fails_on_drift()
     assert upload["if"] == "${{ !cancelled() }}"
 
 
+def test_value_gate_keeps_the_response_cache_between_runs_and_can_batch() -> None:
+    workflow = _load("value-gate.yml")
+    job = workflow["jobs"]["gate"]
+    steps = job["steps"]
+    names = [s.get("uses", s.get("run", "")).split("@")[0] for s in steps]
+    restore = steps[names.index("actions/cache/restore")]
+    save = steps[names.index("actions/cache/save")]
+    suite = next(i for i, s in enumerate(steps) if "pytest" in s.get("run", ""))
+    assert names.index("actions/cache/restore") < suite < names.index("actions/cache/save")
+    assert restore["with"]["path"] == save["with"]["path"] == ".valspec/"
+    key = restore["with"]["key"]
+    assert key == save["with"]["key"]  # what one run restores, it saves again, updated
+    # keyed by model, dataset and prompt versions; a new entry per run, the latest restored
+    assert key.startswith("valspec-cache-${{ env.MODEL }}-${{ hashFiles(")
+    for versioned in ("fixtures/videos/manifest.jsonl", "fixtures/personas/", "prompts.py"):
+        assert versioned in key
+    assert key.endswith("-${{ github.run_id }}-${{ github.run_attempt }}")
+    assert restore["with"]["restore-keys"].strip() == key.rsplit("${{ github.run_id", 1)[0]
+    assert save["if"] == "${{ always() }}"  # a pending (exit 6) run keeps its batch ids
+    assert "${{" in job["env"]["MODEL"]
+    batch = workflow[True]["workflow_dispatch"]["inputs"]["batch"]
+    assert batch["options"] == ["off", "submit", "wait"] and batch["default"] == "off"
+    run = steps[suite]["run"]
+    assert "--valspec-batch" in run and "--valspec-batch-wait=40m" in run
+    assert job["timeout-minutes"] > 40  # the wait fits in the job
+    assert '[ "$code" -eq 6 ]' in run and 'exit "$code"' in run  # pending fails the gate
+
+
 def test_snapshot_review_posts_one_comment_found_by_its_marker() -> None:
     workflow = _load("snapshot-review.yml")
     assert workflow[True]["pull_request"]["paths"] == ["snapshots/**"]

@@ -73,6 +73,10 @@ class FrameEncoder:
             self.hits += 1
             return entry[1]
 
+    def jpeg(self, image: Image) -> bytes:
+        """The JPEG bytes of ``image`` as its data URL carries them (through the cache)."""
+        return base64.b64decode(self.data_url(image)[len(DATA_URL_PREFIX) :])
+
     def data_url(self, image: Image) -> bytes:
         """The data URL of ``image``, from the cache or freshly encoded."""
         found = self.cached(image)

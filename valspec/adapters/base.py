@@ -98,6 +98,7 @@ class Capabilities:
     concurrency: int = 1  # requests the adapter can keep in flight (HTTP)
     simulated: bool = False  # a simulation that reads ground-truth labels; never a real model
     needs_frames: bool = True  # False: the engine may skip decoding media
+    batch: bool = False  # renders batch-file lines and talks to a batch API (adapters.batching)
 
 
 @runtime_checkable

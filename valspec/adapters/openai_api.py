@@ -16,11 +16,9 @@ import concurrent.futures
 import ipaddress
 import json
 import logging
-import math
 import os
 import random
 import secrets
-import string
 import threading
 import time
 import weakref
@@ -38,7 +36,19 @@ from valspec.adapters._retry import (
     classify_exception,
     parse_completion,
 )
-from valspec.adapters.base import Capabilities, Request, Response, Usage
+from valspec.adapters.base import Capabilities, Request, Response
+from valspec.adapters.batching import MediaUrl
+from valspec.adapters.openai_batch import (
+    OpenAIBatchClient,
+    batch_line,
+    estimate_tokens,
+    response_from_line,
+)
+from valspec.adapters.openai_completion import (
+    completion_response,
+    p_yes_from_logprobs,
+    p_yes_from_top,
+)
 from valspec.adapters.openai_settings import OpenAISettings
 from valspec.adapters.registry import ModelSpec
 from valspec.domain.errors import ConfigError
@@ -55,54 +65,6 @@ __all__ = [
 
 log = logging.getLogger("valspec.adapters.openai")
 _T = TypeVar("_T")
-
-_PUNCTUATION = string.punctuation + "“”‘’«»…"
-_WORD_MARKERS = "▁Ġ"  # sentencepiece / byte-level BPE word-start markers some servers leave in
-
-
-def p_yes_from_top(top_logprobs: Sequence[Mapping[str, Any]]) -> float | None:
-    """P(yes) = yes-mass / (yes-mass + no-mass) over one position's top tokens, or None.
-
-    Token variants count together: "Yes", " yes", "YES", "yes." all normalise to "yes".
-    """
-    yes = no = 0.0
-    for entry in top_logprobs:
-        token, logprob = entry.get("token"), entry.get("logprob")
-        if not isinstance(token, str) or not isinstance(logprob, int | float):
-            continue
-        word = token.strip().lstrip(_WORD_MARKERS).strip(_PUNCTUATION).strip().lower()
-        if word == "yes":
-            yes += math.exp(logprob)
-        elif word == "no":
-            no += math.exp(logprob)
-    if yes + no <= 0.0:
-        return None
-    return yes / (yes + no)
-
-
-def p_yes_from_logprobs(logprobs: Any, max_skip: int = 3) -> float | None:
-    """P(yes) from a choice's ``logprobs`` object, read at the answer's first word.
-
-    Reads ``content[0].top_logprobs``; when the sampled first token is only whitespace or
-    markup (``"\\n"``, ``"**"``), looks at up to ``max_skip`` following positions instead.
-    """
-    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
-    if not isinstance(content, list):
-        return None
-    for position in content[: max_skip + 1]:
-        if not isinstance(position, Mapping):
-            return None
-        top = position.get("top_logprobs")
-        found = p_yes_from_top(top) if isinstance(top, list) else None
-        token = position.get("token")
-        if found is not None or not isinstance(token, str) or token.strip(_PUNCTUATION + " \n"):
-            return found
-    return None
-
-
-def _has_logprob_content(logprobs: Any) -> bool:
-    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
-    return isinstance(content, list) and bool(content)
 
 
 @dataclass(frozen=True)
@@ -172,6 +134,7 @@ class OpenAIAdapter:
             p_yes=settings.logprobs,
             max_batch=settings.max_batch,
             concurrency=settings.concurrency,
+            batch=True,
         )
         self._api_key = api_key
         self._endpoint = _endpoint_host(settings.base_url)
@@ -396,53 +359,47 @@ class OpenAIAdapter:
         if self._logprobs_state != "off":
             log.info("openai %s: %s; using sampled answers", self.model, note)
         self._logprobs_state, self._logprobs_note = "off", note
-        self.capabilities = Capabilities(
-            p_yes=False,
-            max_batch=self.capabilities.max_batch,
-            concurrency=self.settings.concurrency,
-        )
+        self.capabilities = replace(self.capabilities, p_yes=False)
 
     def _response(self, data: Mapping[str, Any], asked_logprobs: bool, latency: float) -> Response:
-        choice = data["choices"][0]
-        message = choice.get("message") or {}
-        content = message.get("content")
-        if isinstance(content, list):  # some servers answer with content parts
-            content = "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-        text = content if isinstance(content, str) else str(message.get("refusal") or "")
-        p_yes = None
-        if asked_logprobs:
-            logprobs = choice.get("logprobs")
-            if _has_logprob_content(logprobs):
-                if self._logprobs_state in ("probe", "assumed"):
-                    self._logprobs_state = "on"
-                    self.capabilities = Capabilities(
-                        p_yes=True,
-                        max_batch=self.capabilities.max_batch,
-                        concurrency=self.settings.concurrency,
-                    )
-                p_yes = p_yes_from_logprobs(logprobs)
-            elif self._logprobs_state in ("probe", "assumed"):
+        response, has_logprobs = completion_response(data, asked_logprobs, self.model, latency)
+        if asked_logprobs and self._logprobs_state in ("probe", "assumed"):
+            if has_logprobs:
+                self._logprobs_state = "on"
+                self.capabilities = replace(self.capabilities, p_yes=True)
+            else:
                 self._logprobs_off("endpoint gives no logprobs")
-        usage = data.get("usage")
-        if not isinstance(usage, Mapping):
-            usage = {}
-        return Response(
-            text=text,
-            p_yes=p_yes,
-            latency_s=latency,
-            usage=Usage(
-                prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
-                completion_tokens=_int_or_none(usage.get("completion_tokens")),
-            ),
-            meta={
-                "model": str(data.get("model") or self.model),
-                "system_fingerprint": str(data.get("system_fingerprint") or ""),
-            },
-        )
+        return response
 
+    # -- batch files and the Batch API (valspec.adapters.batching) ---------------------------
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    def batch_asks_p_yes(self, request: Request) -> bool:
+        """Whether a batch line asks for logprobs (yes/no questions, unless turned off)."""
+        return request.answer_format is AnswerFormat.YES_NO and self.settings.logprobs
+
+    def batch_line(self, request: Request, media_url: MediaUrl | None = None) -> bytes:
+        """One Batch API input line (``custom_id`` = the query key), frames inline as data
+        URLs, or as the URLs ``media_url`` gives for their JPEG bytes; the body is the one
+        :meth:`answer` sends."""
+        if media_url is None:
+            urls = [self._encoder.data_url(frame) for frame in request.frames]
+        else:
+            urls = [media_url(self._encoder.jpeg(frame)) for frame in request.frames]
+        body = self._body(request, urls, self.batch_asks_p_yes(request))
+        return batch_line(request.key, body)
+
+    def batch_response(self, line: Mapping[str, Any], asked_p_yes: bool) -> Response:
+        """The response one Batch API output line stands for (errors never read as "no")."""
+        return response_from_line(line, asked_p_yes, self.model, self._redact)
+
+    def batch_tokens(self, request: Request) -> int:
+        """An estimate of a request's input tokens (text ~4 characters a token, images by
+        OpenAI's tile formula), for the run header."""
+        return estimate_tokens(request, self.settings.longest_side)
+
+    def batch_client(self) -> OpenAIBatchClient:
+        """A client for this endpoint's /files and /batches (the official SDK, synchronous)."""
+        return OpenAIBatchClient(self.settings, self._api_key)
 
 
 def _endpoint_host(base_url: str) -> str:

@@ -6,7 +6,7 @@ Everything expensive (loading the dataset, the model, answering) happens lazily 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +28,7 @@ from valspec.domain.prompts import (
 )
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.engine.answers import Answers, Columns
+from valspec.engine.batch import BatchPending, BatchSummary
 from valspec.engine.engine import Engine, ProgressFn
 from valspec.engine.gcpause import gc_paused
 from valspec.engine.queries import (
@@ -41,6 +42,7 @@ from valspec.engine.queries import (
 )
 from valspec.measure.scoring import PersonaResult, ValueResult, score_persona, score_value
 from valspec.measure.stats import keying_scores
+from valspec.session.batch_run import collect_batches
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 KEYING_MODES = ("like", "balanced")
@@ -71,6 +73,10 @@ class RunOptions:
     keying: str = "like"  # "balanced": also ask the reverse-keyed question (acquiescence)
     shard: tuple[int, int] | None = None  # (index, count), index 1-based
     run_id: str | None = None  # shared by the xdist workers of one run
+    # provider batches (docs/engine.md, "Beyond one machine"): submit, poll, collect
+    batch: bool = False
+    batch_wait: float | None = None  # seconds to poll until done; None: one look per run
+    price: tuple[float, float | None] | None = None  # synchronous USD per 1M tokens in, out
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -87,6 +93,11 @@ class RunOptions:
                 "--valspec-against compares with a model answered in this run; it contradicts "
                 "--valspec-baseline (a folder of committed baselines): give one of them"
             )
+        if self.batch and (self.no_cache or self.offline):
+            other = "--valspec-no-cache" if self.no_cache else "--valspec-offline"
+            raise ConfigError(f"--valspec-batch needs the response cache; it contradicts {other}")
+        if self.batch_wait is not None and (not self.batch or self.batch_wait <= 0):
+            raise ConfigError("--valspec-batch-wait needs --valspec-batch and a positive timeout")
         if self.keying not in KEYING_MODES:
             raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
@@ -159,6 +170,8 @@ class Run:
     _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
     _answer_orders: dict[str, int] = field(default_factory=dict, init=False)
     _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
+    batch_summary: BatchSummary | None = field(default=None, init=False)
+    notify: Callable[[str], None] = field(default=lambda _line: None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         from valspec.adapters.aliases import merge_aliases
@@ -308,6 +321,8 @@ class Run:
         from valspec.engine.cache import describe_store
 
         todo = [c for c in cases if c.id not in self._prepared]
+        if self.batch_summary is not None and self.batch_summary.pending:
+            raise BatchPending(self.batch_summary)  # this run looked once; it is not judged
         with gc_paused():  # bulk planning and lookups (not the model calls below)
             absent, incomplete, planned = self._look_up(todo)
         if self.options.offline and absent:
@@ -315,6 +330,8 @@ class Run:
                 f"--valspec-offline: {len(absent)} of {planned} queries for model "
                 f"{self.spec.name!r} have no stored answer in {describe_store(self.store)}"
             )
+        if self.options.batch and absent:  # answers come from provider batches, never here
+            absent = collect_batches(self, absent)
         stats = self._send(absent, progress, f"valspec {self.spec.name}")
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
@@ -411,6 +428,11 @@ class Run:
             found = part.found.tolist()
             absent.extend(q for q, ok in zip(queries, found, strict=True) if not ok)
         return self.engine.deduplicated([absent]), incomplete, start
+
+    def missing_queries(self, cases: Iterable[Case]) -> list[Query]:
+        """The unanswered queries the cases need, deduplicated (what a batch export writes)."""
+        with gc_paused():
+            return self._look_up(list(cases))[0]
 
     def planned_queries(self, case: Case) -> list[Query]:
         """Every query a case reads, group by group (planned once per run)."""
