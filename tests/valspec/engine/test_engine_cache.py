@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+import valspec.engine.decode as decode_module
 import valspec.engine.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
@@ -110,13 +111,13 @@ def test_frames_are_decoded_once_per_item_across_conditions(
     dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: list[str] = []
-    real = engine_module.load_frames
+    real = decode_module.load_frames
 
     def counting(path: Path, kind: str, spec: FrameSpec) -> list[Image.Image]:
         decoded.append(path.name)
         return real(path, kind, spec)
 
-    monkeypatch.setattr(engine_module, "load_frames", counting)
+    monkeypatch.setattr(decode_module, "load_frames", counting)
     caps = Capabilities(max_batch=1, needs_frames=True)
     engine = make(MockAdapter(answer, capabilities=caps), samples=1)
     other = Condition("isq", PERSONA)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+import valspec.engine.decode as decode_module
 import valspec.engine.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
@@ -173,13 +174,13 @@ def test_media_decode_once_per_item_while_batches_overlap(
     dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: list[str] = []
-    real = engine_module.load_frames
+    real = decode_module.load_frames
 
     def counting(path: Path, kind: str, spec: FrameSpec) -> list[Image.Image]:
         decoded.append(path.name)
         return real(path, kind, spec)
 
-    monkeypatch.setattr(engine_module, "load_frames", counting)
+    monkeypatch.setattr(decode_module, "load_frames", counting)
     adapter = ConcurrentAdapter(needs_frames=True)
     engine = make(adapter, samples=3)  # 6 queries per item: items straddle batch borders
     stats = engine.run(plan_for(engine, dataset))
