@@ -118,6 +118,13 @@ def _add_execution_options(group: pytest.OptionGroup) -> None:
         help="K answers per item (needs temperature > 0; the sample index is in the key)",
     )
     group.addoption(
+        "--valspec-decode-workers",
+        type=int,
+        metavar="N",
+        help="threads decoding media ahead of the requests (default: this process's share of "
+        "the cores for HTTP models, 1 for local ones; 0: decode on the request path)",
+    )
+    group.addoption(
         "--valspec-shard",
         type=parse_shard,
         metavar="I/N",
@@ -134,6 +141,7 @@ def _execution_options(config: pytest.Config) -> dict[str, Any]:
         "offline": get("valspec_offline") or None,
         "samples": get("valspec_samples"),
         "shard": get("valspec_shard"),
+        "decode_workers": get("valspec_decode_workers"),
         "run_id": workerinput.get("testrunuid") if workerinput else None,
     }
 

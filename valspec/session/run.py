@@ -22,6 +22,7 @@ from valspec.domain.personas import Persona, load_personas, select_personas
 from valspec.domain.prompts import STRATEGIES, answer_order_for, template_for
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.engine.answers import Answers, Columns
+from valspec.engine.decode import PoolSettings
 from valspec.engine.engine import Engine, ProgressFn
 from valspec.engine.gcpause import gc_paused
 from valspec.engine.queries import (
@@ -64,6 +65,7 @@ class RunOptions:
     keying: str = "like"  # "balanced": also ask the reverse-keyed question (acquiescence)
     shard: tuple[int, int] | None = None  # (index, count), index 1-based
     run_id: str | None = None  # shared by the xdist workers of one run
+    decode_workers: int | None = None  # None: engine.decode.default_workers
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -75,6 +77,10 @@ class RunOptions:
             raise ConfigError(f"--valspec-no-cache contradicts {other}")
         if self.shard is not None and not 1 <= self.shard[0] <= self.shard[1]:
             raise ConfigError(f"--valspec-shard must be i/n with 1 <= i <= n, got {self.shard}")
+        if self.decode_workers is not None and self.decode_workers < 0:
+            raise ConfigError(
+                f"--valspec-decode-workers must be 0 or more, got {self.decode_workers}"
+            )
         if self.keying not in KEYING_MODES:
             raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
@@ -232,6 +238,7 @@ class Run:
     @cached_property
     def engine(self) -> Engine:
         """The engine that plans and answers this run's queries."""
+        workers = self.options.decode_workers
         return Engine(
             self.adapter,
             fingerprint=self.adapter.fingerprint(),
@@ -239,6 +246,7 @@ class Run:
             sampling=self.sampling,
             samples=self.options.samples,
             store=self.store,
+            decode=None if workers is None else PoolSettings(workers=workers),
         )
 
     @cached_property
