@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import valspec.engine.decode as decode_module
-import valspec.engine.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.data.dataset import Dataset
