@@ -386,6 +386,8 @@ class SummaryReporter:
         values = [r for r in self.rows if r.get("kind") == "value"]
         personas = [r for r in self.rows if r.get("kind") == "persona"]
         strategies = [r for r in self.rows if r.get("kind") == "strategy"]
+        if self.run.traffic:  # bytes per 1,000 queries and the frame encoding (this process)
+            terminalreporter.write_line(f"valspec traffic: {self.run.traffic}")
         if not values and not personas and not strategies:
             return
         write = terminalreporter.write_line

@@ -12,7 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_adapter
+from valspec.adapters.base import (
+    Adapter,
+    Sampling,
+    close_adapter,
+    describe_adapter,
+    describe_traffic,
+)
 from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
 from valspec.data.dataset import Dataset, Item, load_dataset
 from valspec.data.media import FrameSpec
@@ -142,6 +148,7 @@ class Run:
     options: RunOptions
     spec: ModelSpec = field(init=False)
     stats: RunStats | None = field(default=None, init=False)
+    traffic: str | None = field(default=None, init=False)  # what the adapter sent, at close
     _prepared: set[str] = field(default_factory=set, init=False)
     _plans: dict[str, dict[Value, list[Query]]] = field(default_factory=dict, init=False)
     _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
@@ -465,6 +472,7 @@ class Run:
         answers, results and dataset held in memory (at full scale, millions of objects the
         garbage collector would otherwise walk through again at exit); the stats stay."""
         if "adapter" in self.__dict__:
+            self.traffic = describe_traffic(self.adapter)
             close_adapter(self.adapter)
         close_store = getattr(self.__dict__.get("store"), "close", None)
         if callable(close_store):
