@@ -244,7 +244,7 @@ def pair(args: argparse.Namespace, server: object, base: Path) -> None:
         f"two runs started together on one cache, {needed:,} queries each: the server answered "
         f"{sent:,} requests ({sent - needed:,} paid twice) in {wall:.1f} s; runs sent "
         + ", ".join(
-            f"{r['sent']} (waited for {r['by_peers']} answered by the other)" for r in found
+            f"{r['sent']} ({r['by_peers']} found answered by the other when claimed)" for r in found
         )
     )
 
