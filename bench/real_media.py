@@ -13,8 +13,9 @@ Modes (``--mode``):
 * ``cold``: one cold run per size in ``--items`` (e.g. 300,1000,3000): wall time, peak RSS
   of the pytest process, the engine's send loop against the ideal rate (concurrency /
   latency), the first request's delay after the run's setup, bytes sent per 1,000 queries;
-* ``crash``: ``--kills`` runs killed with SIGKILL at random moments, then one run to the
-  end; prints requests the server saw against the queries needed;
+* ``crash``: ``--kills`` runs killed with SIGKILL at a random moment while they send
+  (uniform in ``--kill-after`` seconds after the run's first answer), then one run to the
+  end; prints the requests the server answered against the queries needed;
 * ``pair``: two runs started together on one cache file; prints requests against queries.
 
 Run:  python bench/real_media.py --mode cold --items 300,1000,3000
@@ -41,9 +42,20 @@ FIXTURES = REPO / "fixtures" / "videos"
 
 CONFTEST = """
 import json, os, time
+from valspec.engine import engine as engine_module
 from valspec.session import run as run_module
 
 _prepare = run_module.Run.prepare
+_run = engine_module.Engine.run
+STARTS = []
+
+
+def run(self, queries, **kwargs):
+    STARTS.append(time.monotonic())
+    return _run(self, queries, **kwargs)
+
+
+engine_module.Engine.run = run
 
 
 def prepare(self, cases, **kwargs):
@@ -61,6 +73,7 @@ def prepare(self, cases, **kwargs):
         "bytes_sent": adapter.stats.bytes_sent,
         "traffic": adapter.traffic(),
         "pid": os.getpid(),
+        "loop": STARTS[-1] if STARTS else None,
     }
     with open(os.environ["BENCH_OUT"], "a") as fh:
         fh.write(json.dumps(out) + "\\n")
@@ -157,6 +170,7 @@ def results(root: Path) -> list[dict[str, object]]:
             {
                 **total,
                 "setup": min(float(c["setup"]) for c in busy),
+                "loop": min(float(c["loop"] or c["setup"]) for c in busy),
                 "done": max(float(c["done"]) for c in busy),
                 "traffic": calls[-1]["traffic"],
             }
@@ -174,7 +188,10 @@ def cold(args: argparse.Namespace, server: object, base: Path) -> None:
         f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: ideal "
         f"{args.concurrency / args.latency:.0f} queries/s; {conditions} conditions per item"
     )
-    print("items  queries  wall s  send s  of ideal  first request  peak RSS  traffic")
+    print(
+        "items  queries  wall s  send s  of ideal  first request (after prepare / send loop "
+        "start)  peak RSS  traffic"
+    )
     for items in args.items:
         root = base / f"cold-{items}"
         build(root, items, args.concurrency, server.base_url)  # type: ignore[attr-defined]
@@ -188,13 +205,15 @@ def cold(args: argparse.Namespace, server: object, base: Path) -> None:
             raise SystemExit(f"pytest exited {child.returncode}")
         found = results(root)[-1]
         hits = server.hits[before:]  # type: ignore[attr-defined]
-        first = min(h.started for h in hits) - float(found["setup"]) if hits else float("nan")
+        sent_at = min(h.started for h in hits) if hits else float("nan")
+        first = sent_at - float(found["setup"])
+        first_loop = sent_at - float(found["loop"])
         send = float(found["done"]) - float(found["setup"])
         queries = int(found["sent"])
         ideal = queries / (args.concurrency / args.latency)
         print(
             f"{items:5d}  {queries:7d}  {wall:6.1f}  {send:6.1f}  {ideal / send:8.2f}  "
-            f"{first:11.2f} s  {peak:6.0f} MB  {found['traffic']}"
+            f"{first:5.2f} / {first_loop:4.2f} s  {peak:6.0f} MB  {found['traffic']}"
         )
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -208,6 +227,9 @@ def crash(args: argparse.Namespace, server: object, base: Path) -> None:
     kills = 0
     while kills < args.kills:
         child = start(root, args, f"kill-{kills}.log")
+        seen = len(server.hits)  # type: ignore[attr-defined]
+        while child.poll() is None and len(server.hits) == seen:  # type: ignore[attr-defined]
+            time.sleep(0.01)  # until this run's first answer: kill while it sends
         time.sleep(rng.uniform(args.kill_after[0], args.kill_after[1]))
         if child.poll() is not None:
             break  # finished before the kill: nothing left to interrupt
@@ -220,7 +242,8 @@ def crash(args: argparse.Namespace, server: object, base: Path) -> None:
     needed = int(found["planned"])
     sent = ok_hits(server) - before
     print(
-        f"{kills} kills (SIGKILL after {args.kill_after[0]}-{args.kill_after[1]} s) of a "
+        f"{kills} kills (SIGKILL {args.kill_after[0]}-{args.kill_after[1]} s after a run's first "
+        f"answer) of a "
         f"{needed:,}-query run, concurrency {args.concurrency}: the server answered {sent:,} "
         f"requests; needed {needed:,}; paid twice {sent - needed:,} "
         f"(bound: kills x concurrency = {kills * args.concurrency:,}); final run sent "
@@ -259,7 +282,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, help="--valspec-decode-workers (default: auto)")
     parser.add_argument("--kills", type=int, default=10)
-    parser.add_argument("--kill-after", type=float, nargs=2, default=(2.5, 6.0))
+    parser.add_argument(
+        "--kill-after",
+        type=float,
+        nargs=2,
+        default=(0.0, 3.0),
+        help="kill a run at a uniform random moment this many seconds after its first answer",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects")
     args = parser.parse_args()
