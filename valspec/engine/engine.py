@@ -223,7 +223,7 @@ class Engine:
         start = time.perf_counter()
         missing = list(queries) if known_missing else self.missing(queries)
         tally = Tally(len(missing), progress)
-        source = self.frame_source(missing)
+        source = self._source = self.frame_source(missing)
         try:
             if self._submit is not None:
                 self._run_stream(missing, tally, source, self._submit)
@@ -241,15 +241,15 @@ class Engine:
             by_peers=tally.by_peers,
         )
 
-    def frame_source(self, queries: Sequence[Query]) -> FrameSource:
-        """The decode pool for ``queries`` (their distinct items in order), ready to read."""
+    def frame_source(
+        self, queries: Sequence[Query], settings: PoolSettings | None = None
+    ) -> FrameSource:
+        """Frames for ``queries`` (their distinct items, in order), decoded ahead on the pool
+        (``settings``, by default the engine's); close it when done."""
         items = list({q.item.id: q.item for q in queries}.values())
         if not self.adapter.capabilities.needs_frames:
-            source = FrameSource(items, self.frame_spec, PoolSettings(workers=0), decode=_no_frames)
-        else:
-            source = FrameSource(items, self.frame_spec, self.decode_settings)
-        self._source = source
-        return source
+            return FrameSource(items, self.frame_spec, PoolSettings(workers=0), decode=_no_frames)
+        return FrameSource(items, self.frame_spec, settings or self.decode_settings)
 
     def _claimed(self, batch: Sequence[Query], tally: Tally) -> tuple[list[Query], list[Query]]:
         """The queries of ``batch`` this process may send, and those a live peer holds."""
@@ -350,7 +350,9 @@ class Engine:
         """A batch's requests, plus records for queries whose media cannot be read."""
         requests: list[Request] = []
         failed: list[Record] = []
-        source = self._source if self._source is not None else self.frame_source(batch)
+        source = self._source  # outside a run: decode here, as needed (no pool to close)
+        if source is None:
+            source = self.frame_source(batch, PoolSettings(workers=0))
         for query in batch:
             frames = source.frames(query.item)
             if isinstance(frames, MediaError):
