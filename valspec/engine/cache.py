@@ -19,7 +19,9 @@ A process that has the file to itself (no other process has written since it ope
 appends its answers to a log and skips the "already answered?" look-up when it claims: only
 a write by someone else can answer a key after this process looked it up. A ``writes``
 counter in the ``info`` table, bumped by every write transaction, tells it when that changes;
-from then on it checks each claim against the stored answers and writes to the keyed table.
+from then on it checks each claim against the stored answers (merging any log first, in the
+same transaction) and writes to the keyed table. Claims are released as answers are stored,
+so the claims table only holds what is in flight.
 """
 
 from __future__ import annotations
@@ -232,9 +234,10 @@ class SQLiteStore:
         version = parser_version()
         blobs: dict[int, str] = {}  # parsed answers are often shared objects: encode each once
         rows = [row_for(r, version, self.run_id, now, blobs) for r in records]
-        if not self.shared:  # the log; claims on it are dropped when it is merged
+        if not self.shared:  # append to the log (see the module docstring)
             with self._transaction():
                 self._conn.executemany(_APPEND, rows)
+                self._drop_claims(records)
                 self._bump()
             self._appended += len(rows)
             if self._appended >= MERGE_ROWS:
@@ -243,13 +246,21 @@ class SQLiteStore:
         rows.sort()  # in key order: neighbouring keys share B-tree pages
         with self._transaction():
             self._conn.executemany(_UPSERT, rows)
+            self._drop_claims(records)
             self._bump()
-            for chunk in _chunks([r.key for r in records]):
-                marks = ",".join("?" * len(chunk))
-                self._conn.execute(
-                    f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})",
-                    (self.owner, *chunk),
-                )
+
+    def _drop_claims(self, records: Sequence[Record]) -> None:
+        """Release this worker's claims on stored records (inside the caller's transaction).
+
+        Safe for a record still in the log: a peer that claims merges the log first, in the
+        same transaction, so it finds the answer before it could take the key."""
+        if not self.claims:
+            return
+        for chunk in _chunks([r.key for r in records]):
+            marks = ",".join("?" * len(chunk))
+            self._conn.execute(
+                f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})", (self.owner, *chunk)
+            )
 
     def flush(self) -> None:
         """Merge the ``pending`` log (this process's, or a crashed one's) into the keyed table,
@@ -258,11 +269,15 @@ class SQLiteStore:
         if self._conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
             return
         with self._transaction():
-            self._conn.execute(_MERGE)
-            if self.claims:  # answered now: nobody needs to wait for these keys any more
-                self._conn.execute("DELETE FROM claims WHERE key IN (SELECT key FROM pending)")
-            self._conn.execute("DELETE FROM pending")
-            self._bump()
+            self._merge_pending()
+
+    def _merge_pending(self) -> None:
+        """The body of ``flush``, inside the caller's transaction."""
+        if self._conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
+            return
+        self._conn.execute(_MERGE)
+        self._conn.execute("DELETE FROM pending")
+        self._bump()
 
     # -- claims (several workers, one machine) -----------------------------------------------
     def claim(self, keys: Sequence[str]) -> ClaimResult:
@@ -275,13 +290,13 @@ class SQLiteStore:
             return ClaimResult(mine=list(keys), answered=[], held=[])
         if not self.shared and self._foreign_writes():
             self.shared = True  # someone else writes here now: check and write as they do
-        if self.shared:
-            self.flush()
         mine: list[str] = []
         answered: list[str] = []
         held: list[str] = []
         now = time.time()
         with self._transaction():
+            if self.shared:  # a lone writer's log first (its claims on it are gone already)
+                self._merge_pending()
             for chunk in _chunks(keys):
                 marks = ",".join("?" * len(chunk))
                 done: set[str] = set()
