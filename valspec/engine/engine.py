@@ -5,8 +5,9 @@ prompting strategy. A *query* is one item under one condition (and one sample in
 key is a sha256 over everything that determines the answer, so the same key is never paid
 for twice: the neutral condition is shared by the value cases and the persona cases, and a
 result store (:class:`valspec.engine.queries.MemoryStore`, or the SQLite cache of
-:mod:`valspec.engine.cache`) keeps every answer the moment its batch returns. A store that can
-*claim* keys lets several workers share the work without paying twice (see docs/engine.md).
+:mod:`valspec.engine.cache`) keeps every answer as it arrives. Queries go out item-major, each
+item's media decoded once, ahead, on a bounded pool (valspec.engine.decode). A store that can
+*claim* keys lets several processes share the work without paying twice (see docs/engine.md).
 The data types (conditions, queries, records, the store protocol) live in valspec.engine.queries.
 """
 
