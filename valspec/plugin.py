@@ -136,6 +136,13 @@ def _add_execution_options(group: pytest.OptionGroup) -> None:
         help="K answers per item (needs temperature > 0; the sample index is in the key)",
     )
     group.addoption(
+        "--valspec-decode-workers",
+        type=int,
+        metavar="N",
+        help="threads decoding media ahead of the requests (default: this process's share of "
+        "the cores for HTTP models, 1 for local ones; 0: decode on the request path)",
+    )
+    group.addoption(
         "--valspec-shard",
         type=parse_shard,
         metavar="I/N",
@@ -153,6 +160,7 @@ def _execution_options(config: pytest.Config) -> dict[str, Any]:
         "offline": get("valspec_offline") or None,
         "samples": get("valspec_samples"),
         "shard": get("valspec_shard"),
+        "decode_workers": get("valspec_decode_workers"),
         "run_id": workerinput.get("testrunuid") if workerinput else None,
     } | _batch_options(config)
 
@@ -420,6 +428,8 @@ class SummaryReporter:
         values = [r for r in self.rows if r.get("kind") == "value"]
         personas = [r for r in self.rows if r.get("kind") == "persona"]
         strategies = [r for r in self.rows if r.get("kind") == "strategy"]
+        if self.run.traffic:  # bytes per 1,000 queries and the frame encoding (this process)
+            terminalreporter.write_line(f"valspec traffic: {self.run.traffic}")
         if not values and not personas and not strategies:
             return
         write = terminalreporter.write_line

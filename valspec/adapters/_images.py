@@ -5,8 +5,11 @@ the data URLs spliced in as bytes (:func:`splice_frames`), so the large base64 s
 never run through the JSON encoder.
 
 A persona run sends the same video frames once per condition, so the encoder keeps the
-base64 JPEG of recently seen frames (bounded in bytes). The cache holds a reference to each
-frame it keys by ``id()``, so an id cannot be reused by another image while it is cached.
+base64 JPEG of recently seen frames: every condition of an item then sends byte-identical
+images (a serving engine's image and prefix caches hit) and each frame is encoded once. The
+cache holds a reference to each frame it keys by ``id()``, so an id cannot be reused by
+another image while it is cached; its budget counts those frames' pixels as well as their
+data URLs, so it holds the frames of the few items in flight, not the whole run's.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class FrameEncoder:
     """
 
     def __init__(
-        self, longest_side: int | None = None, quality: int = 90, max_bytes: int = 64 << 20
+        self, longest_side: int | None = None, quality: int = 90, max_bytes: int = 32 << 20
     ) -> None:
         self.longest_side = longest_side
         self.quality = quality
@@ -85,13 +88,20 @@ class FrameEncoder:
         url = jpeg_data_url(image, self.longest_side, self.quality)
         with self._lock:
             self.misses += 1
-            if len(url) <= self.max_bytes and id(image) not in self._cache:
+            cost = _cost(image, url)
+            if cost <= self.max_bytes and id(image) not in self._cache:
                 self._cache[id(image)] = (image, url)
-                self._bytes += len(url)
+                self._bytes += cost
                 while self._bytes > self.max_bytes:
-                    _, (_, dropped) = self._cache.popitem(last=False)
-                    self._bytes -= len(dropped)
+                    _, (dropped, dropped_url) = self._cache.popitem(last=False)
+                    self._bytes -= _cost(dropped, dropped_url)
         return url
+
+
+def _cost(image: Image, url: bytes) -> int:
+    """What a cache entry keeps alive: the frame's pixels and its data URL."""
+    width, height = image.size
+    return width * height * len(image.getbands()) + len(url)
 
 
 def frame_marker_re(marker: str) -> re.Pattern[bytes]:

@@ -108,7 +108,11 @@ class Adapter(Protocol):
     ``answer`` receives a batch of at most ``capabilities.max_batch`` requests and returns one
     response per request, in order. It must not raise for a single failed query: that query
     gets ``Response.failed``. Optional extras, looked up with ``getattr``: ``describe() -> str``
-    (a line for the run header, e.g. "P(yes) from logprobs") and ``close()``.
+    (a line for the run header, e.g. "P(yes) from logprobs"), ``close()``, ``traffic() -> str |
+    None`` (bytes sent per 1,000 queries, for the summary) and ``submit(request) ->
+    concurrent.futures.Future[Response]`` (one request sent at once, its response on the
+    future, never an exception): an adapter with ``concurrency > 1`` and ``submit`` gets
+    requests streamed one by one and each answer is stored as it arrives.
     ``fingerprint`` identifies what produced the answers (model id,
     revision or weight hashes, endpoint, sampling defaults) and goes into every record.
     """
@@ -127,6 +131,13 @@ def describe_adapter(adapter: Adapter) -> str:
     if callable(describe):
         return str(describe())
     return f"{adapter.name}"
+
+
+def describe_traffic(adapter: Adapter) -> str | None:
+    """A line on what a run sent (bytes per 1,000 queries, frame encoding), if the adapter
+    reports it (its optional ``traffic()``); None before anything was sent."""
+    traffic = getattr(adapter, "traffic", None)
+    return str(traffic()) if callable(traffic) and traffic() else None
 
 
 def close_adapter(adapter: Adapter) -> None:

@@ -77,6 +77,7 @@ class AdapterStats:
     throttled: int
     concurrency: int  # the current limit
     lowest_concurrency: int  # the lowest the limit went under throttling
+    bytes_sent: int = 0  # request bodies, every attempt counted
 
 
 class _LoopThread:
@@ -156,7 +157,7 @@ class OpenAIAdapter:
         self._admission: asyncio.Semaphore | None = None
         self._probe_lock: asyncio.Lock | None = None
         self._finalizer: weakref.finalize[Any, OpenAIAdapter] | None = None
-        self._requests = self._failed = self._retries = 0
+        self._requests = self._failed = self._retries = self._bytes_sent = 0
 
     def __repr__(self) -> str:
         return f"OpenAIAdapter(model={self.model!r}, endpoint={self._endpoint!r})"
@@ -194,6 +195,27 @@ class OpenAIAdapter:
         runner = self._ensure_open()
         return runner.run(self._answer_all(list(requests)))
 
+    def submit(self, request: Request) -> concurrent.futures.Future[Response]:
+        """Send one request now; its response (never an exception) arrives on the future.
+
+        The engine streams requests through this, item-major, and stores each answer as it
+        arrives, so a crash loses only what is in flight."""
+        runner = self._ensure_open()
+        return asyncio.run_coroutine_threadsafe(self._answer_one(request), runner.loop)
+
+    def traffic(self) -> str | None:
+        """Request bytes per 1,000 queries and the frame encoding behind them (after a run)."""
+        if not self._requests:
+            return None
+        size = self.settings.longest_side
+        per_k = self._bytes_sent / self._requests * 1000 / 2**20
+        return (
+            f"{per_k:.1f} MiB sent per 1,000 queries ({self._requests:,} queries; JPEG quality "
+            f"{self.settings.jpeg_quality}, longest side "
+            + (f"{size} px" if size else "as the frame spec sizes it")
+            + f"; {self._encoder.misses:,} frames encoded, {self._encoder.hits:,} reused)"
+        )
+
     def close(self) -> None:
         """Close the HTTP client and stop the background loop (answer() reopens them)."""
         with self._lock:
@@ -213,6 +235,7 @@ class OpenAIAdapter:
             throttled=limit.throttled if limit else 0,
             concurrency=limit.limit if limit else self.settings.concurrency,
             lowest_concurrency=limit.lowest if limit else self.settings.concurrency,
+            bytes_sent=self._bytes_sent,
         )
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -330,6 +353,7 @@ class OpenAIAdapter:
         limit = self._limit
         assert limit is not None
         ticket = await limit.acquire()
+        self._bytes_sent += len(body)
         result = Attempt(reason="attempt interrupted")
         try:
             async with asyncio.timeout(self.settings.timeout_s):

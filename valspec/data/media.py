@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import io
 import math
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ TRUNCATED_SPAN_SHARE = 0.5
 #: Decoder threading. Frame threads ("AUTO") showed no reliable gain over PyAV's default slice
 #: threading for 8-frame samples on 2 shared cores (bench/media_decode.py), so the default stays.
 DECODE_THREAD_TYPE: Literal["SLICE", "AUTO"] = "SLICE"
+
+#: FFmpeg decoder threads per clip (0: FFmpeg's default). ``VALSPEC_FFMPEG_THREADS=1`` leaves
+#: the parallelism to the engine's decode pool (bench/decode_pool.py measures it that way).
+DECODE_THREADS = int(os.environ.get("VALSPEC_FFMPEG_THREADS", "0") or 0)
 
 _RESAMPLE = Image.Resampling.BICUBIC
 
@@ -420,6 +425,8 @@ def _open_video(path: Path) -> Iterator[tuple[InputContainer, VideoStream]]:
             raise MediaError(f"{path}: no video stream in the file")
         stream = streams[0]
         stream.thread_type = DECODE_THREAD_TYPE
+        if DECODE_THREADS > 0:
+            stream.codec_context.thread_count = DECODE_THREADS
         yield container, stream
 
 

@@ -9,9 +9,19 @@ Failed queries (``Response.error``) are stored too, but only the run that stored
 them back: the next run sees them as missing and retries them, so a transient failure is
 never frozen into the cache. A success is never overwritten by a failure.
 
-*Claims* keep workers on one machine from paying twice: before sending a batch, a worker
-claims its keys in one transaction; a key claimed by a live peer is left to that peer and
-waited for, and a claim by a process that died (kill -9) is taken over.
+*Claims* keep processes on one machine from paying twice, xdist workers and separate runs
+alike: before sending, a process claims its keys in one transaction; a key claimed by a live
+peer is left to that peer and waited for, and a claim by a process that died (kill -9) is
+taken over. Liveness is a pid check, so this holds for one host and a local disk (a claim
+from another host only expires after ``claim_timeout_s``).
+
+A process that has the file to itself (no other process has written since it opened it)
+appends its answers to a log and skips the "already answered?" look-up when it claims: only
+a write by someone else can answer a key after this process looked it up. A ``writes``
+counter in the ``info`` table, bumped by every write transaction, tells it when that changes;
+from then on it checks each claim against the stored answers (merging any log first, in the
+same transaction) and writes to the keyed table. Claims are released as answers are stored,
+so the claims table only holds what is in flight.
 """
 
 from __future__ import annotations
@@ -134,9 +144,14 @@ class SQLiteStore:
         run_id: str | None = None,
         claim_timeout_s: float = DEFAULT_CLAIM_TIMEOUT_S,
         claims: bool = True,
+        shared: bool = False,
     ) -> None:
         self.path = Path(path)
-        self.claims = claims  # off: one process, nobody to share the work with
+        self.claims = claims  # off: nobody to share the work with (a shard's own file)
+        # shared: others write to this file too (claims checked against stored answers, rows
+        # written to the keyed table at once); set from the start for xdist workers, and as
+        # soon as another process's write is seen
+        self.shared = shared and claims
         self._appended = 0  # rows this process appended to ``pending`` since the last merge
         self.run_id = run_id or uuid.uuid4().hex
         self.host = socket.gethostname()
@@ -144,6 +159,8 @@ class SQLiteStore:
         self.owner = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.claim_timeout_s = claim_timeout_s
         self._conn = connect(self.path)
+        self._own_writes = 0  # write transactions of this store (see ``_bump``)
+        self._writes_base = self._write_count()
 
     # -- the ResultStore protocol ------------------------------------------------------------
     def get_many(self, keys: Sequence[str]) -> dict[str, Record]:
@@ -217,9 +234,11 @@ class SQLiteStore:
         version = parser_version()
         blobs: dict[int, str] = {}  # parsed answers are often shared objects: encode each once
         rows = [row_for(r, version, self.run_id, now, blobs) for r in records]
-        if not self.claims:
+        if not self.shared:  # append to the log (see the module docstring)
             with self._transaction():
                 self._conn.executemany(_APPEND, rows)
+                self._drop_claims(records)
+                self._bump()
             self._appended += len(rows)
             if self._appended >= MERGE_ROWS:
                 self.flush()
@@ -227,12 +246,21 @@ class SQLiteStore:
         rows.sort()  # in key order: neighbouring keys share B-tree pages
         with self._transaction():
             self._conn.executemany(_UPSERT, rows)
-            for chunk in _chunks([r.key for r in records]):
-                marks = ",".join("?" * len(chunk))
-                self._conn.execute(
-                    f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})",
-                    (self.owner, *chunk),
-                )
+            self._drop_claims(records)
+            self._bump()
+
+    def _drop_claims(self, records: Sequence[Record]) -> None:
+        """Release this worker's claims on stored records (inside the caller's transaction).
+
+        Safe for a record still in the log: a peer that claims merges the log first, in the
+        same transaction, so it finds the answer before it could take the key."""
+        if not self.claims:
+            return
+        for chunk in _chunks([r.key for r in records]):
+            marks = ",".join("?" * len(chunk))
+            self._conn.execute(
+                f"DELETE FROM claims WHERE owner = ? AND key IN ({marks})", (self.owner, *chunk)
+            )
 
     def flush(self) -> None:
         """Merge the ``pending`` log (this process's, or a crashed one's) into the keyed table,
@@ -241,40 +269,56 @@ class SQLiteStore:
         if self._conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
             return
         with self._transaction():
-            self._conn.execute(_MERGE)
-            self._conn.execute("DELETE FROM pending")
+            self._merge_pending()
+
+    def _merge_pending(self) -> None:
+        """The body of ``flush``, inside the caller's transaction."""
+        if self._conn.execute("SELECT 1 FROM pending LIMIT 1").fetchone() is None:
+            return
+        self._conn.execute(_MERGE)
+        self._conn.execute("DELETE FROM pending")
+        self._bump()
 
     # -- claims (several workers, one machine) -----------------------------------------------
     def claim(self, keys: Sequence[str]) -> ClaimResult:
         """Claim the unanswered keys no live peer holds; say which are answered or held.
 
-        With claims off (a store used by one process) every key is this worker's."""
+        With claims off every key is this worker's. While no other process has written to
+        the file since this store opened it, a key cannot have been answered since the
+        caller looked it up, so the look-up is skipped (see the module docstring)."""
         if not self.claims:
             return ClaimResult(mine=list(keys), answered=[], held=[])
-        self.flush()
+        if not self.shared and self._foreign_writes():
+            self.shared = True  # someone else writes here now: check and write as they do
         mine: list[str] = []
         answered: list[str] = []
         held: list[str] = []
         now = time.time()
         with self._transaction():
+            if self.shared:  # a lone writer's log first (its claims on it are gone already)
+                self._merge_pending()
             for chunk in _chunks(keys):
                 marks = ",".join("?" * len(chunk))
-                done = {
-                    r[0]
-                    for r in self._conn.execute(
-                        f"SELECT key FROM responses WHERE key IN ({marks})"
-                        " AND (error IS NULL OR run_id = ?)",
-                        (*chunk, self.run_id),
-                    )
-                }
+                done: set[str] = set()
+                if self.shared:
+                    done = {
+                        r[0]
+                        for r in self._conn.execute(
+                            f"SELECT key FROM responses WHERE key IN ({marks})"
+                            " AND (error IS NULL OR run_id = ?)",
+                            (*chunk, self.run_id),
+                        )
+                    }
                 todo = [k for k in chunk if k not in done]
                 answered.extend(k for k in chunk if k in done)
+                before = self._conn.total_changes
                 self._conn.executemany(
                     "INSERT OR IGNORE INTO claims (key, owner, host, pid, claimed)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [(k, self.owner, self.host, self.pid, now) for k in todo],
                 )
-                if not todo:
+                if self._conn.total_changes - before == len(todo):  # all new: all ours
+                    mine.extend(todo)
                     continue
                 marks = ",".join("?" * len(todo))
                 owners = {
@@ -299,6 +343,23 @@ class SQLiteStore:
                     [(self.owner, self.host, self.pid, now, k) for k in stolen],
                 )
         return ClaimResult(mine=mine, answered=answered, held=held)
+
+    def _write_count(self) -> int:
+        """Write transactions on this file so far, by every process (the ``writes`` counter)."""
+        row = self._conn.execute("SELECT value FROM info WHERE name = 'writes'").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def _bump(self) -> None:
+        """Count one write transaction (call inside it)."""
+        self._conn.execute(
+            "INSERT INTO info (name, value) VALUES ('writes', '1') ON CONFLICT(name)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+        self._own_writes += 1
+
+    def _foreign_writes(self) -> bool:
+        """Whether another process has written to the file since this store opened it."""
+        return self._write_count() > self._writes_base + self._own_writes
 
     def release(self, keys: Sequence[str] | None = None) -> None:
         """Drop this worker's claims (all of them when ``keys`` is None)."""
@@ -419,10 +480,12 @@ def open_store(
     """
     if not enabled or (simulated and path is None):
         return MemoryStore()
-    # Only pytest-xdist workers share a run id: they claim keys so as not to pay twice.
-    claims = run_id is not None
+    # Every process claims keys (another run may share the file); pytest-xdist workers, which
+    # share a run id, know from the start that peers write to it too.
     return SQLiteStore(
-        path if path is not None else root / DEFAULT_CACHE, run_id=run_id, claims=claims
+        path if path is not None else root / DEFAULT_CACHE,
+        run_id=run_id,
+        shared=run_id is not None,
     )
 
 

@@ -5,17 +5,20 @@ prompting strategy. A *query* is one item under one condition (and one sample in
 key is a sha256 over everything that determines the answer, so the same key is never paid
 for twice: the neutral condition is shared by the value cases and the persona cases, and a
 result store (:class:`valspec.engine.queries.MemoryStore`, or the SQLite cache of
-:mod:`valspec.engine.cache`) keeps every answer the moment its batch returns. A store that can
-*claim* keys lets several workers share the work without paying twice (see docs/engine.md).
+:mod:`valspec.engine.cache`) keeps every answer as it arrives. Queries go out item-major, each
+item's media decoded once, ahead, on a bounded pool (valspec.engine.decode). A store that can
+*claim* keys lets several processes share the work without paying twice (see docs/engine.md).
 The data types (conditions, queries, records, the store protocol) live in valspec.engine.queries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
@@ -23,12 +26,13 @@ from PIL.Image import Image
 
 from valspec.adapters.base import Adapter, Labels, Request, Response, Sampling
 from valspec.data.dataset import Item
-from valspec.data.media import FrameSpec, load_frames
+from valspec.data.media import FrameSpec
 from valspec.domain.errors import MediaError
 from valspec.domain.messages import AnswerFormat, Message
 from valspec.domain.prompts import PromptTemplate
 from valspec.engine.answers import Answers, Columns
-from valspec.engine.pipeline import Flight, Tally
+from valspec.engine.decode import Frames, FrameSource, PoolSettings, default_workers
+from valspec.engine.pipeline import Flight, Stream, Tally
 from valspec.engine.queries import (
     DEFAULT_SAMPLING,
     ClaimOutcome,
@@ -64,6 +68,7 @@ class Engine:
         sampling: Sampling = DEFAULT_SAMPLING,
         samples: int = 1,
         store: ResultStore | None = None,
+        decode: PoolSettings | None = None,
     ) -> None:
         self.adapter = adapter
         self.fingerprint = dict(fingerprint)
@@ -78,7 +83,16 @@ class Engine:
         self._shapes: dict[tuple[int, str], _Shape] = {}
         self._samplings: dict[int, Sampling] = {}
         self._parsed: dict[tuple[AnswerFormat, str], ParsedAnswer] = {}
-        self._frames_cache: tuple[str, tuple[Image, ...] | MediaError] | None = None
+        capabilities = adapter.capabilities
+        self.decode_settings = decode or PoolSettings(
+            workers=default_workers(concurrent=capabilities.concurrency > 1)
+        )
+        self._source: FrameSource | None = None  # the decode pool of the run in progress
+        self._claim: Callable[[Sequence[str]], ClaimOutcome] | None = getattr(
+            self.store, "claim", None
+        )
+        submit = getattr(adapter, "submit", None)
+        self._submit = submit if capabilities.concurrency > 1 and callable(submit) else None
 
     # -- planning ----------------------------------------------------------------------------
     # A key is sha256 over one canonical record: the part shared by a condition on a platform
@@ -199,21 +213,107 @@ class Engine:
         progress: ProgressFn | None = None,
         known_missing: bool = False,
     ) -> RunStats:
-        """Answer the queries the store does not hold, storing each batch as it returns.
+        """Answer the queries the store does not hold, storing answers as they return.
 
-        With a store that claims keys, a batch is sent only for the keys this worker claimed;
-        keys a live peer holds are waited for, and taken over if that peer dies. An adapter
-        with ``capabilities.concurrency > 1`` gets up to ``PIPELINE_DEPTH`` smaller batches at
-        once, the next one decoded while earlier ones are answered (valspec.engine.pipeline).
+        Queries go out item-major (the order given; ``plan`` groups them by item): each item's
+        media is decoded once, ahead of time on the decode pool (valspec.engine.decode), used
+        for all of its conditions and dropped. With a store that claims keys, a query is sent
+        only once this process holds its claim; keys a live peer holds are waited for, and
+        taken over if that peer dies. An adapter with ``submit`` gets requests one by one, at
+        most ``capabilities.concurrency`` unstored at a time, each stored as it arrives
+        (valspec.engine.pipeline.Stream); other concurrent adapters get up to
+        ``PIPELINE_DEPTH`` batches at once (Flight); sequential ones one batch at a time.
         ``known_missing``: the caller has just looked the queries up and none is stored, so
         they are not looked up again (a claim still skips what a peer answered meanwhile).
         """
         start = time.perf_counter()
         missing = list(queries) if known_missing else self.missing(queries)
-        claim: Callable[[Sequence[str]], ClaimOutcome] | None = getattr(self.store, "claim", None)
+        tally = Tally(len(missing), progress)
+        source = self._source = self.frame_source(missing)
+        try:
+            if self._submit is not None:
+                self._run_stream(missing, tally, source, self._submit)
+            else:
+                self._run_batches(missing, tally, source)
+        finally:
+            source.close()
+            self._source = None
+        return RunStats(
+            planned=len(queries),
+            cached=len(queries) - len(missing),
+            sent=tally.sent,
+            errors=tally.errors,
+            seconds=time.perf_counter() - start,
+            by_peers=tally.by_peers,
+        )
+
+    def frame_source(
+        self, queries: Sequence[Query], settings: PoolSettings | None = None
+    ) -> FrameSource:
+        """Frames for ``queries`` (their distinct items, in order), decoded ahead on the pool
+        (``settings``, by default the engine's); close it when done."""
+        items = list({q.item.id: q.item for q in queries}.values())
+        if not self.adapter.capabilities.needs_frames:
+            return FrameSource(items, self.frame_spec, PoolSettings(workers=0), decode=_no_frames)
+        return FrameSource(items, self.frame_spec, settings or self.decode_settings)
+
+    def _claimed(self, batch: Sequence[Query], tally: Tally) -> tuple[list[Query], list[Query]]:
+        """The queries of ``batch`` this process may send, and those a live peer holds."""
+        if self._claim is None:
+            return list(batch), []
+        outcome = self._claim([q.key for q in batch])
+        mine, peers = set(outcome.mine), set(outcome.held)
+        tally.by_peers += len(outcome.answered)
+        tally.done += len(outcome.answered)
+        return [q for q in batch if q.key in mine], [q for q in batch if q.key in peers]
+
+    def _run_stream(
+        self,
+        pending: list[Query],
+        tally: Tally,
+        source: FrameSource,
+        submit: Callable[[Request], Future[Response]],
+    ) -> None:
+        """Send one request at a time, item-major, storing answers as they arrive."""
+        window = max(1, self.adapter.capabilities.concurrency)
+        stream = Stream(submit=submit, store=self.store_answers, tally=tally, window=window)
+        chunk = max(window, PIPELINE_BATCH)  # keys claimed per transaction
+        mine: list[Query] = []  # claimed by this process; those from ``sent`` on not sent yet
+        sent = 0
+        pause = POLL_S[0]
+        try:
+            while pending:
+                held: list[Query] = []
+                for offset in range(0, len(pending), chunk):
+                    mine, peers = self._claimed(pending[offset : offset + chunk], tally)
+                    held.extend(peers)
+                    for sent, query in enumerate(mine):  # noqa: B007 (read on interruption)
+                        frames = source.frames(query.item)
+                        if isinstance(frames, MediaError):
+                            stream.store_now([(query, Response.failed(f"media: {frames}"))])
+                        else:
+                            stream.send(query, self.request_for(query, frames))
+                    sent = len(mine)
+                    tally.report()
+                stream.drain()
+                if held:  # wait for peers, then look again (their answers, or dropped claims)
+                    time.sleep(pause)
+                    pause = min(POLL_S[1], pause * 2)
+                pending = held
+        except BaseException:
+            release = getattr(self.store, "release", None)
+            unsent = [q.key for q in mine[sent:]]
+            if unsent and release is not None:  # interrupted: let peers have what we never sent
+                with contextlib.suppress(Exception):
+                    release(unsent)
+            raise
+        finally:
+            stream.close()
+
+    def _run_batches(self, pending: list[Query], tally: Tally, source: FrameSource) -> None:
+        """Send whole batches: pipelined (Flight) for concurrent adapters, else one by one."""
         capabilities = self.adapter.capabilities
         batch_size = max(1, capabilities.max_batch)
-        tally = Tally(len(missing), progress)
         flight: Flight | None = None
         if capabilities.concurrency > 1:
             batch_size = min(batch_size, max(capabilities.concurrency, PIPELINE_BATCH))
@@ -225,20 +325,13 @@ class Engine:
                 tally=tally,
                 depth=PIPELINE_DEPTH,
             )
-        pending = missing
         pause = POLL_S[0]
         try:
             while pending:
                 held: list[Query] = []
                 for offset in range(0, len(pending), batch_size):
-                    batch = pending[offset : offset + batch_size]
-                    if claim is not None:
-                        outcome = claim([q.key for q in batch])
-                        mine, peers = set(outcome.mine), set(outcome.held)
-                        tally.by_peers += len(outcome.answered)
-                        tally.done += len(outcome.answered)
-                        held.extend(q for q in batch if q.key in peers)
-                        batch = [q for q in batch if q.key in mine]
+                    batch, peers = self._claimed(pending[offset : offset + batch_size], tally)
+                    held.extend(peers)
                     if batch and flight is not None:
                         flight.send(batch)
                     elif batch:
@@ -253,14 +346,6 @@ class Engine:
         finally:
             if flight is not None:
                 flight.close()
-        return RunStats(
-            planned=len(queries),
-            cached=len(queries) - len(missing),
-            sent=tally.sent,
-            errors=tally.errors,
-            seconds=time.perf_counter() - start,
-            by_peers=tally.by_peers,
-        )
 
     def _send(self, batch: Sequence[Query]) -> int:
         """Answer one batch (decoding each item's media once) and store it; returns errors."""
@@ -271,15 +356,15 @@ class Engine:
         """A batch's requests, plus records for queries whose media cannot be read."""
         requests: list[Request] = []
         failed: list[Record] = []
+        source = self._source  # outside a run: decode here, as needed (no pool to close)
+        if source is None:
+            source = self.frame_source(batch, PoolSettings(workers=0))
         for query in batch:
-            cached = self._frames_cache
-            if cached is None or cached[0] != query.item.id:
-                cached = self._frames_cache = (query.item.id, self._frames(query.item))
-            frames = cached[1]
+            frames = source.frames(query.item)
             if isinstance(frames, MediaError):
                 failed.append(self._record(query, Response.failed(f"media: {frames}")))
                 continue
-            requests.append(self._request(query, frames))
+            requests.append(self.request_for(query, frames))
         return failed, requests
 
     def _finish(
@@ -298,6 +383,13 @@ class Engine:
         self.store.put_many(records)
         return sum(1 for r in records if r.response.error)
 
+    def store_answers(self, answered: Sequence[tuple[Query, Response]]) -> int:
+        """Store answers as they arrive, in one ``put_many`` (one transaction); returns how
+        many failed. The seam for answers that come from elsewhere (a provider's batch)."""
+        records = [self._record(query, response) for query, response in answered]
+        self.store.put_many(records)
+        return sum(1 for r in records if r.response.error)
+
     def columns(self, queries: Sequence[Query]) -> Columns:
         """What the store holds for ``queries``, in column form (holes where it has nothing)."""
         return stored_columns(self.store, [q.key for q in queries])
@@ -313,14 +405,6 @@ class Engine:
         if missing:
             raise KeyError(f"{len(missing)} queries have no stored answer (run the engine first)")
         return [found[q.key] for q in queries]
-
-    def _frames(self, item: Item) -> tuple[Image, ...] | MediaError:
-        if not self.adapter.capabilities.needs_frames:
-            return ()
-        try:
-            return tuple(load_frames(item.path, item.kind, self.frame_spec))
-        except MediaError as exc:
-            return exc
 
     def _shape(self, condition: Condition, platform: str) -> _Shape:
         """What every query of ``condition`` on ``platform`` shares, rendered and hashed once
@@ -383,7 +467,9 @@ class Engine:
             )
         return sampling
 
-    def _request(self, query: Query, frames: tuple[Image, ...]) -> Request:
+    def request_for(self, query: Query, frames: tuple[Image, ...]) -> Request:
+        """The request for one planned query, given its item's frames (shared by all of the
+        item's conditions, so a server sees byte-identical images for them)."""
         condition, item = query.condition, query.item
         shape = self._shape(condition, item.platform)
         return Request(
@@ -445,6 +531,11 @@ class _Shape:
 FAILED = ParsedAnswer(verdict=Verdict.UNPARSABLE)
 """How a failed query reads: nothing to parse."""
 PARSE_MEMO = 100_000  # distinct answer texts kept parsed (the memo starts over when full)
+
+
+def _no_frames(_path: object, _kind: str, _spec: FrameSpec) -> Frames:
+    """An adapter that needs no frames gets none (nothing is decoded)."""
+    return ()
 
 
 def _labels(item: Item, condition: Condition) -> Labels:

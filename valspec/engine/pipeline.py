@@ -1,4 +1,13 @@
-"""Keep several engine batches in flight at once, for adapters that answer concurrently.
+"""Keep requests in flight for adapters that answer concurrently, storing answers as they come.
+
+Two ways, by what the adapter offers:
+
+* :class:`Stream`, for an adapter with ``submit(request) -> Future[Response]`` (the
+  ``openai`` adapter): requests go out one by one, item-major, and at most ``window`` of
+  them (the adapter's concurrency) are sent and not yet stored. Whatever has come back is
+  stored in one ``put_many`` each time the engine's thread looks, so a group is never larger
+  than the window and a crash (kill -9) loses at most the requests in flight.
+* :class:`Flight`, for one that only has ``answer(batch)``: whole batches, several at once.
 
 A synchronous ``answer(batch)`` call ends by waiting for its slowest request, and the engine
 then decodes the next batch's frames while the network idles. For an adapter with
@@ -12,6 +21,7 @@ each batch is stored as soon as that thread sees it return (see docs/engine.md).
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -49,6 +59,85 @@ class Tally:
 
 
 Prepared = tuple["Sequence[Query]", "list[Record]", list[Request]]
+Answered = tuple["Query", Response]
+
+
+class Stream:
+    """Requests sent one by one through ``submit``; answers stored as they arrive.
+
+    ``store(answered) -> errors`` writes (query, response) pairs in one transaction; it runs
+    on the caller's thread only. ``window`` bounds the requests sent and not yet stored.
+    """
+
+    def __init__(
+        self,
+        *,
+        submit: Callable[[Request], Future[Response]],
+        store: Callable[[Sequence[Answered]], int],
+        tally: Tally,
+        window: int,
+    ) -> None:
+        self._submit = submit
+        self._store = store
+        self._tally = tally
+        self._window = max(1, window)
+        self._arrived: queue.SimpleQueue[tuple[Query, Future[Response]]] = queue.SimpleQueue()
+        self.outstanding = 0  # sent, not yet stored
+
+    def send(self, query: Query, request: Request) -> None:
+        """Send one request once the window has room (storing what came back meanwhile)."""
+        self.collect(block=False)
+        while self.outstanding >= self._window:
+            self.collect(block=True)
+        future = self._submit(request)
+        self.outstanding += 1
+        arrived = self._arrived
+
+        def arrive(done: Future[Response]) -> None:
+            arrived.put((query, done))
+
+        future.add_done_callback(arrive)
+
+    def store_now(self, answered: Sequence[Answered]) -> None:
+        """Store answers that needed no request (an item whose media cannot be read)."""
+        if answered:
+            self._tally.answered(len(answered), self._store(answered))
+
+    def collect(self, *, block: bool) -> None:
+        """Store every answer that has arrived (waiting for one first when ``block``)."""
+        got: list[tuple[Query, Future[Response]]] = []
+        if block and self.outstanding:
+            got.append(self._arrived.get())
+        while True:
+            try:
+                got.append(self._arrived.get_nowait())
+            except queue.Empty:
+                break
+        if not got:
+            return
+        answered = [(query, _response(future)) for query, future in got]
+        self.outstanding -= len(got)
+        self._tally.answered(len(answered), self._store(answered))
+        self._tally.report()
+
+    def drain(self) -> None:
+        """Wait for every request in flight and store its answer."""
+        while self.outstanding:
+            self.collect(block=True)
+
+    def close(self) -> None:
+        """Stop: store what has arrived; requests still in flight are forgotten (their keys
+        stay claimed until the store closes or this process ends)."""
+        with contextlib.suppress(Exception):  # already failing: keep what we can
+            self.collect(block=False)
+
+
+def _response(future: Future[Response]) -> Response:
+    """A submitted request's response; an adapter that raised fails only that query."""
+    try:
+        return future.result()
+    except Exception as exc:
+        return Response.failed(f"adapter raised {type(exc).__name__}: {exc}")
 
 
 class Flight:

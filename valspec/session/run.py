@@ -12,7 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_adapter
+from valspec.adapters.base import (
+    Adapter,
+    Sampling,
+    close_adapter,
+    describe_adapter,
+    describe_traffic,
+)
 from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
 from valspec.data.dataset import Dataset, Item, load_dataset
 from valspec.data.media import FrameSpec
@@ -29,6 +35,7 @@ from valspec.domain.prompts import (
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.engine.answers import Answers, Columns
 from valspec.engine.batch import BatchPending, BatchSummary
+from valspec.engine.decode import PoolSettings
 from valspec.engine.engine import Engine, ProgressFn
 from valspec.engine.gcpause import gc_paused
 from valspec.engine.queries import (
@@ -77,6 +84,7 @@ class RunOptions:
     batch: bool = False
     batch_wait: float | None = None  # seconds to poll until done; None: one look per run
     price: tuple[float, float | None] | None = None  # synchronous USD per 1M tokens in, out
+    decode_workers: int | None = None  # None: engine.decode.default_workers
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -98,6 +106,10 @@ class RunOptions:
             raise ConfigError(f"--valspec-batch needs the response cache; it contradicts {other}")
         if self.batch_wait is not None and (not self.batch or self.batch_wait <= 0):
             raise ConfigError("--valspec-batch-wait needs --valspec-batch and a positive timeout")
+        if self.decode_workers is not None and self.decode_workers < 0:
+            raise ConfigError(
+                f"--valspec-decode-workers must be 0 or more, got {self.decode_workers}"
+            )
         if self.keying not in KEYING_MODES:
             raise UnknownNameError("--valspec-keying", self.keying, list(KEYING_MODES))
         for strategy in self.strategies:
@@ -165,6 +177,7 @@ class Run:
     options: RunOptions
     spec: ModelSpec = field(init=False)
     stats: RunStats | None = field(default=None, init=False)
+    traffic: str | None = field(default=None, init=False)  # what the adapter sent, at close
     _prepared: set[str] = field(default_factory=set, init=False)
     _plans: dict[str, dict[Value, list[Query]]] = field(default_factory=dict, init=False)
     _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
@@ -264,6 +277,7 @@ class Run:
     @cached_property
     def engine(self) -> Engine:
         """The engine that plans and answers this run's queries."""
+        workers = self.options.decode_workers
         return Engine(
             self.adapter,
             fingerprint=self.adapter.fingerprint(),
@@ -271,6 +285,7 @@ class Run:
             sampling=self.sampling,
             samples=self.options.samples,
             store=self.store,
+            decode=None if workers is None else PoolSettings(workers=workers),
         )
 
     @cached_property
@@ -572,6 +587,7 @@ class Run:
         if against is not None:
             against.close()
         if "adapter" in self.__dict__:
+            self.traffic = describe_traffic(self.adapter)
             close_adapter(self.adapter)
         close_store = getattr(self.__dict__.get("store"), "close", None)
         if callable(close_store):

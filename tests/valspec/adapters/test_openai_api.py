@@ -285,6 +285,34 @@ def test_frames_are_never_upscaled_and_encodings_are_cached() -> None:
     assert encoder.cached(FRAME.copy()) is None  # another image object is another frame
 
 
+def test_the_encoder_budget_counts_the_frames_it_keeps_alive() -> None:
+    """Each entry keeps its frame alive, so the budget counts pixels as well as the data URL:
+    a run's cache holds the frames of the few items in flight, not of every item seen."""
+    frames = [Image.new("RGB", (320, 180), (i, 0, 0)) for i in range(10)]
+    pixels = 320 * 180 * 3
+    encoder = FrameEncoder(max_bytes=3 * pixels + 3 * 10_000)
+    for frame in frames:
+        encoder.data_url(frame)
+    assert encoder.cached(frames[-1]) is not None and encoder.cached(frames[0]) is None
+    assert sum(1 for f in frames if encoder.cached(f) is not None) == 3
+
+
+def test_submit_streams_one_request_and_counts_the_bytes_sent(
+    serve: Serve, adapter_for: MakeAdapter
+) -> None:
+    server = serve(record_bodies=True)
+    adapter = adapter_for(server, longest_side=64, jpeg_quality=80)
+    futures = [adapter.submit(ask(tag, frames=2)) for tag in ("a", "b", "c")]
+    responses = [f.result(timeout=30) for f in futures]
+    assert all(r.error is None and r.text for r in responses)
+    urls = [image_urls(hit.body) for hit in server.hits if hit.body]
+    assert len(urls) == 3 and all(u == urls[0] for u in urls)  # byte-identical frames
+    assert adapter.stats.bytes_sent >= sum(len(u) for found in urls for u in found)
+    line = adapter.traffic()
+    assert line is not None and "per 1,000 queries" in line
+    assert "JPEG quality 80, longest side 64 px" in line and "3 queries" in line
+
+
 def test_alias_options_override_request_sampling(serve: Serve, adapter_for: MakeAdapter) -> None:
     server = serve(record_bodies=True)
     adapter = adapter_for(server, temperature=0.0, max_tokens=7, seed=11)

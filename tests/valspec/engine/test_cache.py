@@ -190,21 +190,38 @@ def test_cli_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert rows == [("a",)]
 
 
-def test_only_workers_sharing_a_run_claim_keys(tmp_path: Path) -> None:
-    """A single process has nobody to split the work with: it writes no claims; xdist
-    workers (they share a run id) do."""
+def test_every_process_claims_and_a_lone_one_writes_to_its_log(tmp_path: Path) -> None:
+    """Separate runs claim keys too (not only xdist workers); a store nobody else has written
+    to appends to the log, and its claims go when the log is merged."""
     alone = open_store(tmp_path, path=tmp_path / "c.sqlite")
-    assert isinstance(alone, SQLiteStore) and not alone.claims
+    assert isinstance(alone, SQLiteStore) and alone.claims and not alone.shared
     assert alone.claim(["a", "b"]).mine == ["a", "b"]
-    assert alone.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+    assert alone.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 2
     alone.put_many([record("a", "Yes.")])
+    assert _pending(alone) == 1
     worker = open_store(tmp_path, path=tmp_path / "c.sqlite", run_id="run-1")
-    assert isinstance(worker, SQLiteStore) and worker.claims
-    outcome = worker.claim(["a", "b"])
-    assert outcome.answered == ["a"] and outcome.mine == ["b"]
-    assert worker.connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 1
+    assert isinstance(worker, SQLiteStore) and worker.shared
+    outcome = worker.claim(["a", "b", "c"])  # merges the log first: "a" is answered
+    assert outcome.answered == ["a"] and outcome.held == ["b"] and outcome.mine == ["c"]
+    assert _pending(alone) == 0
+    worker.put_many([record("c", "No.")])
+    assert not alone.shared
+    assert alone.claim(["c"]).answered == ["c"]  # another process wrote: now it checks
+    assert alone.shared
     alone.close()
     worker.close()
+
+
+def test_a_later_run_waits_for_a_live_claim_and_takes_over_a_dead_one(tmp_path: Path) -> None:
+    first = SQLiteStore(tmp_path / "c.sqlite")
+    assert first.claim(["a", "b"]).mine == ["a", "b"]
+    second = SQLiteStore(tmp_path / "c.sqlite")
+    assert second.claim(["a", "b"]).held == ["a", "b"]  # the first run is alive
+    first.connection.execute("UPDATE claims SET pid = 2147483646 WHERE key = 'b'")  # died
+    outcome = second.claim(["a", "b"])
+    assert outcome.held == ["a"] and outcome.mine == ["b"]
+    first.close()
+    second.close()
 
 
 def _pending(store: SQLiteStore) -> int:

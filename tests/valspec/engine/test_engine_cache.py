@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-import valspec.engine.engine as engine_module
+import valspec.engine.decode as decode_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
 from valspec.data.dataset import Dataset
@@ -110,13 +110,13 @@ def test_frames_are_decoded_once_per_item_across_conditions(
     dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: list[str] = []
-    real = engine_module.load_frames
+    real = decode_module.load_frames
 
     def counting(path: Path, kind: str, spec: FrameSpec) -> list[Image.Image]:
         decoded.append(path.name)
         return real(path, kind, spec)
 
-    monkeypatch.setattr(engine_module, "load_frames", counting)
+    monkeypatch.setattr(decode_module, "load_frames", counting)
     caps = Capabilities(max_batch=1, needs_frames=True)
     engine = make(MockAdapter(answer, capabilities=caps), samples=1)
     other = Condition("isq", PERSONA)
@@ -182,3 +182,73 @@ def test_progress_bar_only_for_long_work_or_when_asked() -> None:
     assert bar.drawing
     bar.close()
     assert "valspec test" in out.getvalue() and "500/500" in out.getvalue()
+
+
+RACER = """
+import sys, time
+from concurrent.futures import Future
+from pathlib import Path
+import threading
+from valspec.adapters.base import Capabilities, Response
+from valspec.data.dataset import load_dataset
+from valspec.data.media import FrameSpec
+from valspec.engine.cache import open_store
+from valspec.engine.engine import Engine
+from valspec.engine.queries import NEUTRAL_CONDITION
+
+root, log = Path(sys.argv[1]), Path(sys.argv[2])
+
+
+class Slow:
+    name = "slow"
+    capabilities = Capabilities(max_batch=8, concurrency=4, needs_frames=False)
+
+    def fingerprint(self):
+        return {"adapter": "slow"}
+
+    def answer(self, requests):
+        raise AssertionError("streamed")
+
+    def submit(self, request):
+        with log.open("a") as out:
+            out.write(request.key + "\\n")
+        future = Future()
+        threading.Timer(0.05, future.set_result, [Response(text="Yes.")]).start()
+        return future
+
+
+store = open_store(root, path=root / "c.sqlite")
+engine = Engine(Slow(), fingerprint={"adapter": "slow"}, frame_spec=FrameSpec(), store=store)
+plan = engine.plan([(NEUTRAL_CONDITION, load_dataset(root).items)])
+stats = engine.run(plan)
+assert len(engine.records(plan)) == len(plan)
+store.close()
+print(stats.sent)
+"""
+
+
+def test_two_runs_started_together_on_one_cache_send_each_query_once(
+    tmp_path: Path, image_dataset: Callable[..., Dataset]
+) -> None:
+    """Separate processes (not xdist workers: no shared run id) claim keys before asking."""
+    import subprocess
+    import sys
+
+    image_dataset(tmp_path, [f"i{i:03d}" for i in range(120)], size=(8, 8), step=2)
+    log = tmp_path / "sent.log"
+    script = tmp_path / "racer.py"
+    script.write_text(RACER)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), str(log)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err[-2000:] for _, err in outputs]
+    sent = log.read_text().split()
+    assert len(sent) == len(set(sent)) == 120  # every query asked once, by one of the two
+    assert sum(int(out) for out, _ in outputs) == 120

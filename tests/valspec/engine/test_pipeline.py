@@ -6,11 +6,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+import valspec.engine.decode as decode_module
 import valspec.engine.engine as engine_module
 from valspec.adapters.base import Capabilities, Request, Response
 from valspec.adapters.mock import MockAdapter
@@ -173,13 +175,13 @@ def test_media_decode_once_per_item_while_batches_overlap(
     dataset: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: list[str] = []
-    real = engine_module.load_frames
+    real = decode_module.load_frames
 
     def counting(path: Path, kind: str, spec: FrameSpec) -> list[Image.Image]:
         decoded.append(path.name)
         return real(path, kind, spec)
 
-    monkeypatch.setattr(engine_module, "load_frames", counting)
+    monkeypatch.setattr(decode_module, "load_frames", counting)
     adapter = ConcurrentAdapter(needs_frames=True)
     engine = make(adapter, samples=3)  # 6 queries per item: items straddle batch borders
     stats = engine.run(plan_for(engine, dataset))
@@ -224,3 +226,117 @@ def test_sequential_adapters_keep_whole_batches_on_the_calling_thread(dataset: D
     engine.run(plan_for(engine, dataset))
     assert adapter.batches == [16, 16, 8]
     assert threads == {threading.current_thread().name}
+
+
+class SubmitAdapter:
+    """Answers each submitted request on its own timer thread after ``delay(request)``
+    seconds; records how many were sent and not yet stored at the most."""
+
+    name = "submitting"
+
+    def __init__(
+        self,
+        store: LoggingStore | None = None,
+        delay: Callable[[Request], float] = lambda _r: 0.01,
+        *,
+        concurrency: int = 4,
+        fail: Callable[[Request], BaseException | None] = lambda _r: None,
+    ) -> None:
+        self.capabilities = Capabilities(max_batch=BATCH, concurrency=concurrency)
+        self.store = store
+        self.delay = delay
+        self.fail = fail
+        self.keys: list[str] = []
+        self.most_unstored = 0
+        self.frames: dict[str, set[tuple[int, ...]]] = {}
+
+    def submit(self, request: Request) -> Future[Response]:
+        self.keys.append(request.key)
+        self.frames.setdefault(request.item_id, set()).add(tuple(id(f) for f in request.frames))
+        if self.store is not None:
+            unstored = len(self.keys) - len(self.store.records)
+            self.most_unstored = max(self.most_unstored, unstored)
+        future: Future[Response] = Future()
+
+        def answer() -> None:
+            error = self.fail(request)
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(verdict_of(request))
+
+        threading.Timer(self.delay(request), answer).start()
+        return future
+
+    def answer(self, requests: Sequence[Request]) -> list[Response]:
+        raise AssertionError("a submitting adapter is streamed, not given batches")
+
+    def fingerprint(self) -> dict[str, str]:
+        return {"adapter": "concurrent"}
+
+
+def test_streamed_answers_are_stored_as_they_arrive_within_the_window(dataset: Dataset) -> None:
+    store = LoggingStore([])
+    adapter = SubmitAdapter(store, lambda r: 0.002 * (int(r.item_id[1:]) % 5), concurrency=4)
+    engine = make(adapter, store)
+    plan = plan_for(engine, dataset)
+    stats = engine.run(plan)
+    assert (stats.sent, stats.errors) == (40, 0)
+    assert Counter(adapter.keys) == Counter(q.key for q in plan)  # each key exactly once
+    assert 1 <= adapter.most_unstored <= 4  # never more than the concurrency unstored
+    assert all(n <= 4 for n, _ in store.puts) and len(store.puts) >= 10
+    assert {thread for _, thread in store.puts} == {threading.current_thread().name}
+    assert adapter.keys == [q.key for q in plan]  # sent item-major, in plan order
+    assert engine.run(plan).sent == 0
+
+
+def test_streamed_results_match_the_sequential_path(dataset: Dataset) -> None:
+    streamed = make(SubmitAdapter(delay=lambda r: 0.02 if r.item_id == "i00" else 0.001))
+    plan = plan_for(streamed, dataset)
+    streamed.run(plan)
+    sequential = make(MockAdapter(verdict_of, capabilities=Capabilities(max_batch=BATCH)))
+    sequential.run(plan)
+    got = [(r.key, r.verdict, r.response.text) for r in streamed.records(plan)]
+    assert got == [(r.key, r.verdict, r.response.text) for r in sequential.records(plan)]
+
+
+def test_a_submitted_request_that_raises_fails_only_itself(dataset: Dataset) -> None:
+    adapter = SubmitAdapter(fail=lambda r: RuntimeError("boom") if r.item_id == "i03" else None)
+    engine = make(adapter)
+    plan = plan_for(engine, dataset)
+    stats = engine.run(plan)
+    failed = {r.item_id for r in engine.records(plan) if r.verdict == "error"}
+    assert failed == {"i03"} and stats.errors == 2 and stats.sent == 40
+
+
+def test_an_items_conditions_get_the_same_frame_objects(dataset: Dataset) -> None:
+    adapter = SubmitAdapter()
+    adapter.capabilities = Capabilities(max_batch=BATCH, concurrency=4, needs_frames=True)
+    engine = make(adapter, samples=2)
+    engine.run(plan_for(engine, dataset))
+    assert len(adapter.frames) == 20  # 4 requests per item (2 conditions x 2 samples) ...
+    assert all(len(shapes) == 1 for shapes in adapter.frames.values())  # ... one set of frames
+
+
+def test_an_interrupted_stream_loses_at_most_the_window(dataset: Dataset, tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    store = SQLiteStore(cache)
+    adapter = SubmitAdapter(concurrency=4)
+    engine = make(adapter, store)
+    plan = plan_for(engine, dataset)
+
+    def stop(done: int, total: int) -> None:
+        if done >= 17:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.run(plan, progress=stop)
+    time.sleep(0.1)  # what was in flight comes back after the interruption: not stored
+    store.close()
+    probe = SQLiteStore(cache)
+    stored = {q.key for q in plan} - set(probe.missing([q.key for q in plan]))
+    probe.close()
+    assert len(stored) >= 17 and len(set(adapter.keys) - stored) <= 4
+    resumed = SubmitAdapter()
+    stats = make(resumed, SQLiteStore(cache)).run(plan)
+    assert not stored & set(resumed.keys) and stats.sent == 40 - len(stored)

@@ -76,3 +76,6 @@ def test_a_killed_run_resumes_sending_only_unstored_queries(suite: SuiteProject)
         assert "error" not in finished.stdout.splitlines()[-1], finished.stdout[-3000:]
         assert len(server.hits) - sent_before == PLANNED - kept
         assert stored(cache) == PLANNED
+        # the run reports what it sent: bytes per 1,000 queries with the JPEG settings
+        traffic = [line for line in finished.stdout.splitlines() if "valspec traffic:" in line]
+        assert traffic and f"({PLANNED - kept} queries; JPEG quality 90" in traffic[0]
