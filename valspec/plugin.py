@@ -6,6 +6,7 @@ available in any repository. Plugin state lives in ``config.stash``, never in mo
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from valspec.domain.errors import ValspecError
+from valspec.domain.exit_codes import ExitCode
 from valspec.domain.prompts import STRATEGIES, prompt_versions
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
@@ -26,6 +28,7 @@ RUN_KEY = pytest.StashKey[Run]()
 REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
 REPORT_WRITER_KEY = pytest.StashKey[ReportWriter]()
 ERROR_KEY = pytest.StashKey[str]()
+SETUP_ERROR_KEY = pytest.StashKey[str]()
 VALUE_PARAM = "valspec_value"
 PERSONA_PARAM = "valspec_persona_case"
 STRATEGY_PARAM = "valspec_strategy"
@@ -33,6 +36,27 @@ STRATEGY_PARAM = "valspec_strategy"
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _alpha(text: str) -> float:
+    """An argparse type: a significance level strictly between 0 and 1."""
+    try:
+        alpha = float(text)
+    except ValueError:
+        alpha = float("nan")
+    if not 0 < alpha < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return alpha
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """An argparse type: ``I/N`` with 1 <= I <= N, and a message that says so."""
+    from valspec.engine.queries import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,7 +91,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # -- the drift gate (issue 5) --
     group.addoption(
         "--valspec-alpha",
-        type=float,
+        type=_alpha,
         default=None,
         help="significance level of the drift gate, Holm-corrected across values (default: "
         "[tool.valspec] alpha, else 0.05)",
@@ -93,8 +117,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _add_execution_options(group: pytest.OptionGroup) -> None:
     """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
-    from valspec.engine.queries import parse_shard
-
     group.addoption(
         "--valspec-cache",
         type=Path,
@@ -119,7 +141,7 @@ def _add_execution_options(group: pytest.OptionGroup) -> None:
     )
     group.addoption(
         "--valspec-shard",
-        type=parse_shard,
+        type=_shard,
         metavar="I/N",
         help="answer only shard I of N of the planned queries (merge caches, then run offline)",
     )
@@ -166,6 +188,17 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValspecError as exc:
         raise pytest.UsageError(f"valspec: {exc}") from None
     config.stash[RUN_KEY] = run
+    generic = run.spec.generic_folder
+    if generic is not None and not hasattr(config, "workerinput"):
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"valspec: baselines of --model={run.spec.name} go to {_snapshot_dir(run)}, named "
+                f"after its folder {generic!r}, which says nothing about the model; name it "
+                f'with an alias: [tool.valspec.models.my-model] adapter = "{run.spec.adapter}", '
+                f'model = "{run.spec.model}", then --model=my-model'
+            ),
+            stacklevel=2,
+        )
     reporter = SummaryReporter(run)
     config.stash[REPORTER_KEY] = reporter
     config.pluginmanager.register(reporter, "valspec-summary")
@@ -251,10 +284,14 @@ def _selected_cases(session: pytest.Session) -> Iterator[Case]:
 def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     """The session's run, with every query the selected cases need answered once, up front."""
     run = request.config.stash[RUN_KEY]
+    problem = None
     try:
         run.prepare(list(_selected_cases(request.session)))
     except ValspecError as exc:
-        pytest.fail(f"valspec: {exc}", pytrace=False)
+        problem = f"valspec: {exc}"
+    if problem is not None:  # outside the except block: no chained traceback in the report
+        run.close()
+        _stop_on_setup_error(request.session, problem)
     if run.options.shard is not None:  # a shard only answers; the tests run after a merge
         _skip_shard(run)
     yield run
@@ -262,6 +299,34 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     if writer is not None:  # --valspec-report: take the answers before the model closes
         writer.collect_records(run, list(_selected_cases(request.session)))
     run.close()
+
+
+def _stop_on_setup_error(session: pytest.Session, message: str) -> None:
+    """The model, cache or data could not be set up: one message, and the session stops with
+    exit code 4 (a fixture error would be repeated for every case). An xdist worker cannot
+    ``pytest.exit`` (xdist reports an internal error): it fails its current case once, stops,
+    and hands the message to the controller, which sets the exit code."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is None:
+        pytest.exit(message, returncode=ExitCode.USAGE)
+    workeroutput["valspec_setup_error"] = message
+    session.shouldstop = message
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: remember a worker's setup error (the session's exit code is 4)."""
+    message = getattr(node, "workeroutput", {}).get("valspec_setup_error")
+    if message:
+        node.config.stash[SETUP_ERROR_KEY] = message
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A setup error reported by an xdist worker makes the run a usage error (exit code 4)."""
+    if session.config.stash.get(SETUP_ERROR_KEY, None):
+        session.exitstatus = ExitCode.USAGE
 
 
 def _skip_shard(run: Run) -> None:

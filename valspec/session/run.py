@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from valspec.adapters.base import Adapter, Sampling, close_adapter, describe_adapter
-from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
-from valspec.data.dataset import Dataset, Item, load_dataset
+from valspec.adapters.registry import ModelSpec, check_spec, create_adapter, resolve_spec
+from valspec.data.dataset import PLATFORMS, Dataset, Item, load_dataset
 from valspec.data.media import FrameSpec
 from valspec.domain.config import Settings
 from valspec.domain.errors import ConfigError, DataError, UnknownNameError
@@ -80,6 +80,40 @@ class RunOptions:
         for strategy in self.strategies:
             if strategy not in STRATEGIES:
                 raise UnknownNameError("persona strategy", strategy, list(STRATEGIES))
+        for platform in self.platforms or ():
+            if platform not in PLATFORMS:
+                unknown = UnknownNameError("platform", platform, list(PLATFORMS))
+                raise ConfigError(f"--valspec-platforms: {unknown}")
+        if self.cache is not None:
+            check_cache_file(self.cache)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_cache_file(path: Path) -> None:
+    """A response cache that exists must be a readable, writable SQLite file (configure time:
+    one usage error, not one failure per case)."""
+    if path.is_dir():
+        raise ConfigError(f"--valspec-cache {path}: is a folder; give a file path")
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ConfigError(f"--valspec-cache {path}: {parent} is a file, not a folder")
+        return
+    try:
+        with path.open("r+b") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise ConfigError(
+            f"response cache {path}: cannot be read and written ({exc.strerror}); fix its "
+            "permissions or pass --valspec-cache PATH"
+        ) from None
+    if head and head != SQLITE_HEADER:
+        raise ConfigError(
+            f"response cache {path}: not an SQLite file; move it away (answers in it cannot "
+            "be read) or pass --valspec-cache PATH"
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +180,7 @@ class Run:
         from valspec.adapters.aliases import merge_aliases
 
         self.spec = resolve_spec(self.options.model, merge_aliases(self.settings.models))
+        check_spec(self.spec)  # cheap: folders, keys, URLs, variants (nothing loads)
         temperature = float(self.spec.options.get("temperature", 0.0))
         if self.options.samples > 1 and temperature <= 0:
             raise ConfigError(
@@ -244,15 +279,24 @@ class Run:
     @cached_property
     def store(self) -> ResultStore:
         """Where answers are kept: the SQLite response cache by default (docs/engine.md)."""
-        from valspec.engine.cache import open_store
+        import sqlite3
 
-        return open_store(
-            self.settings.root,
-            path=self.options.cache,
-            enabled=not self.options.no_cache,
-            simulated=self.adapter.capabilities.simulated,
-            run_id=self.options.run_id,
-        )
+        from valspec.engine.cache import DEFAULT_CACHE, open_store
+
+        path = self.options.cache or self.settings.root / DEFAULT_CACHE
+        try:
+            return open_store(
+                self.settings.root,
+                path=self.options.cache,
+                enabled=not self.options.no_cache,
+                simulated=self.adapter.capabilities.simulated,
+                run_id=self.options.run_id,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise ConfigError(
+                f"response cache {path}: cannot be opened ({exc}); move it away or pass "
+                "--valspec-cache PATH (or --valspec-no-cache)"
+            ) from None
 
     def describe_model(self) -> str:
         """A line naming the model (and saying so when it is a simulation)."""
