@@ -452,11 +452,42 @@ class SummaryReporter:
         write(f"baseline: {_snapshot_dir(self.run)}")
         if values:
             write(value_table(values))
+        failing = [r for r in personas if r.get("status") not in ("pass", "inconclusive")]
+        compact = bool(failing) and terminalreporter.config.get_verbosity() <= 0
         if personas:
             write("")
-            write(persona_table(personas))
-            write("")
-            write(persona_heatmap(personas))
+            write(persona_table(failing if compact else personas))
+            if compact:  # a failing run reads top-down: what moved; -v shows every case
+                write(
+                    f"({len(personas) - len(failing)} other persona cases passed or were "
+                    "inconclusive; -v shows them all and the heat map)"
+                )
+            else:
+                write("")
+                write(persona_heatmap(personas))
         if strategies:
             write("")
             write(strategy_table(strategies))
+        for line in _inconclusive_lines(values, personas):
+            write(line)
+        if any(r.get("status") not in ("pass", "inconclusive") for r in self.rows):
+            args = " ".join(terminalreporter.config.invocation_params.args)
+            write(f"to accept these changes: pytest {args} --snapshot-update".replace("  ", " "))
+
+
+def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, Any]]) -> list[str]:
+    """One line per family for the cases the gate could not decide (not failures)."""
+    lines = []
+    for noun, rows in (("values", values), ("persona cases", personas)):
+        needed = [
+            int(r["n_needed"])
+            for r in rows
+            if r.get("status") == "inconclusive" and isinstance(r.get("n_needed"), int | float)
+        ]
+        if needed:
+            lines.append(
+                f"inconclusive (passes; too few items for 80 % power at the tolerance): "
+                f"{len(needed)} of {len(rows)} {noun}; about {min(needed)}-{max(needed)} items "
+                "per case would decide"
+            )
+    return lines

@@ -116,8 +116,6 @@ def test_value_preference(
     else:  # the family's verdict, not the tolerance-only comparison, decides
         failure = None if valspec_baseline.update else valspec_value_gate.failure(case.value)
         problems = [failure] if failure else []
-        if not valspec_baseline.update:
-            valspec_value_gate.warn_if_inconclusive(case.value)
         gate |= {
             "baseline": round(verdict.baseline, 1),
             "delta": round(verdict.delta, 1),
@@ -170,8 +168,6 @@ def test_persona_alignment(
     else:  # the family's verdict, not the tolerance-only comparison, decides
         failure = None if valspec_baseline.update else gate.failure(case)
         problems = [failure] if failure else []
-        if not valspec_baseline.update:
-            gate.warn_if_inconclusive(case)
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
     problems += _threshold_failures(run, case.id, result.tally, errors)
     threshold = case.persona.min_shift or run.settings.persona_min_shift

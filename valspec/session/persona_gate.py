@@ -14,6 +14,7 @@ per session.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from valspec.measure.gate import (
     GateVerdict,
     evaluate_family,
     inconclusive_message,
-    verdict_table,
 )
 from valspec.session.run import PersonaCase, Run
 from valspec.session.value_gate import ValspecWarning
@@ -144,22 +144,23 @@ class PersonaGate:
         equivalence = verdict.status in ("equivalent", "not-equivalent")
         what = "is not shown equivalent" if equivalence else "drifted beyond tolerance"
         mode = str(member.payload.get("item_mode", "binary"))
+        # Short enough to review: the run's table of persona cases is printed once, in the
+        # summary, not in every failing case.
+        p_adj = "-" if math.isnan(verdict.p_adjusted) else f"{verdict.p_adjusted:.4f}"
         lines = [
             f"{case.persona.id}/{case.strategy}: alignment shift {what}:",
-            f"  {verdict.summary()}",
-            f"  (shift on the {verdict.n} common items, from per-item changes in {mode} mode)",
+            f"  {verdict.baseline:.1f} -> {verdict.current:.1f} points, Δ {verdict.delta:+.1f}, "
+            f"95 % CI of Δ [{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], {verdict.n} items ({mode})",
+            f"  adjusted p {p_adj} ({verdict.test}, Holm across the run's persona cases, alpha "
+            f"{self.options.alpha:g}); tolerance ±{verdict.tolerance:g} points",
         ]
         if verdict.status == "inconclusive":
             lines.append(
-                f"  the gate cannot call it noise either: {verdict.n} items give "
-                f"{100 * verdict.power:.0f} % power, about {verdict.n_needed} would decide"
+                f"  underpowered ({100 * verdict.power:.0f} % power), but it moved by the "
+                f"tolerance or more; about {verdict.n_needed} items would decide"
             )
         lines += [
             f"  note: {n}" for n in member.comparison.notes if member.comparison.status != "partial"
-        ]
-        lines.append(f"  the run's persona cases (alpha {self.options.alpha:g}, Holm across them):")
-        lines += [
-            f"    {line}" for line in verdict_table(list(self.verdicts.values())).splitlines()
         ]
         lines.append("  If this change is intended, accept it with --snapshot-update.")
         return "\n".join(lines)
