@@ -69,7 +69,7 @@ def test_the_env_check_finds_module_level_writes(source: str, found: bool) -> No
 def test_no_test_module_changes_the_environment_at_import() -> None:
     """A module that set HF_HUB_OFFLINE at import made a whole `pytest --model=...` run offline."""
     offenders = []
-    for path in sorted((REPO / "tests").rglob("*.py")) + [REPO / "conftest.py"]:
+    for path in [*sorted((REPO / "tests").rglob("*.py")), REPO / "conftest.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         offenders += [f"{path.relative_to(REPO)}:{line}" for line in _module_level_env_writes(tree)]
     assert offenders == []

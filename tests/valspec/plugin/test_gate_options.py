@@ -46,7 +46,8 @@ def test_an_old_schema_baseline_is_stale_with_a_re_baseline_hint(suite: SuitePro
 
 def test_bad_alpha_is_a_usage_error(suite: SuiteProject) -> None:
     result = suite.make("sim").run("--model=sim", "--valspec-alpha=2", "-k", "power")
-    result.stdout.fnmatch_lines(["*--valspec-alpha: alpha must be between 0 and 1*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--valspec-alpha: expected a number between 0 and 1*"])
 
 
 def test_alpha_comes_from_pyproject_and_the_option_overrides_it(suite: SuiteProject) -> None:
