@@ -157,6 +157,7 @@ def _execution_options(config: pytest.Config) -> dict[str, Any]:
         "samples": get("valspec_samples"),
         "shard": get("valspec_shard"),
         "run_id": workerinput.get("testrunuid") if workerinput else None,
+        "quiet": config.get_verbosity() < 0 or None,
     }
 
 
@@ -188,6 +189,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValspecError as exc:
         raise pytest.UsageError(f"valspec: {exc}") from None
     config.stash[RUN_KEY] = run
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # progress is written past pytest's output capture
+        run.suspend_output = capture.global_and_fixture_disabled
     generic = run.spec.generic_folder
     if generic is not None and not hasattr(config, "workerinput"):
         config.issue_config_time_warning(

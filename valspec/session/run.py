@@ -6,7 +6,8 @@ Everything expensive (loading the dataset, the model, answering) happens lazily 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +65,7 @@ class RunOptions:
     keying: str = "like"  # "balanced": also ask the reverse-keyed question (acquiescence)
     shard: tuple[int, int] | None = None  # (index, count), index 1-based
     run_id: str | None = None  # shared by the xdist workers of one run
+    quiet: bool = False  # no progress display (pytest -q)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -175,6 +177,10 @@ class Run:
     _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
     _answer_orders: dict[str, int] = field(default_factory=dict, init=False)
     _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
+    suspend_output: Callable[[], AbstractContextManager[object]] | None = field(
+        default=None, init=False
+    )
+    """Lifts the caller's output capture while progress is written (set by the pytest plugin)."""
 
     def __post_init__(self) -> None:
         from valspec.adapters.aliases import merge_aliases
@@ -335,14 +341,18 @@ class Run:
             )
         stats = RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
         if absent:
-            bar = ProgressBar(f"valspec {self.spec.name}") if progress is None else None
+            bar = ProgressBar(
+                f"valspec {self.spec.name}",
+                cached=planned - len(absent),
+                quiet=self.options.quiet,
+                suspend=self.suspend_output,
+            )
             try:
                 stats = self.engine.run(
                     self.engine.grouped(absent), progress=progress or bar, known_missing=True
                 )
             finally:
-                if bar is not None:
-                    bar.close()
+                bar.close()
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
         if self.options.shard is None:
