@@ -29,10 +29,15 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _fixtures_build(args: argparse.Namespace) -> int:
+    from valspec.engine.progress import ProgressBar
     from valspec.fixturegen.build import main as build_main
 
     argv = ["--out", str(args.out), "--per-value", str(args.per_value), "--seed", str(args.seed)]
-    return build_main(argv)
+    bar = ProgressBar("valspec fixtures build", unit="items")
+    try:
+        return build_main(argv, progress=bar)
+    finally:
+        bar.close()
 
 
 def _cache_merge(args: argparse.Namespace) -> int:
