@@ -266,6 +266,19 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
         raise pytest.UsageError(error)
 
 
+def selection_line(run: Run, cases: list[Case]) -> str:
+    """The header line: how many cases of the full suite run and how many queries they plan."""
+    values = sum(isinstance(c, ValueCase) for c in cases)
+    personas = sum(isinstance(c, PersonaCase) for c in cases)
+    total_values, total_personas = len(run.value_cases()), len(run.persona_cases())
+    scope = "all" if (values, personas) == (total_values, total_personas) else "selected"
+    return (
+        f"valspec: {scope} {values} of {total_values} value cases and {personas} of "
+        f"{total_personas} persona cases -> {run.planned_count(cases):,} queries planned"
+        + (f" ({run.options.samples} samples each)" if run.options.samples > 1 else "")
+    )
+
+
 def _selected_cases(session: pytest.Session) -> Iterator[Case]:
     seen: set[tuple[str, str]] = set()
     for item in session.items:
@@ -344,13 +357,20 @@ def _skip_shard(run: Run) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Offline: find queries without a cached answer before any test runs (one clear error)."""
+    """Narrow the run to the selected cases and say so; offline, find queries without a
+    cached answer before any test runs (one clear error)."""
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None or not run.options.offline or hasattr(session.config, "workerinput"):
-        return  # under xdist the workers' session fixture reports it
+    if run is None:
+        return
     cases = list(_selected_cases(session))
     if not cases:
         return
+    run.select(cases)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(session.config, "workerinput"):
+        reporter.write_line(selection_line(run, cases))
+    if not run.options.offline or hasattr(session.config, "workerinput"):
+        return  # under xdist the workers' session fixture reports it
     try:
         run.prepare(cases)
     except ValspecError as exc:
@@ -489,9 +509,10 @@ def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, A
             if r.get("status") == "inconclusive" and isinstance(r.get("n_needed"), int | float)
         ]
         if needed:
+            low, high = min(needed), max(needed)
+            span = f"{low}" if low == high else f"{low}-{high}"
             lines.append(
                 f"inconclusive (passes; too few items for 80 % power at the tolerance): "
-                f"{len(needed)} of {len(rows)} {noun}; about {min(needed)}-{max(needed)} items "
-                "per case would decide"
+                f"{len(needed)} of {len(rows)} {noun}; about {span} items per case would decide"
             )
     return lines

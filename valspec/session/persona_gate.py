@@ -99,7 +99,7 @@ class PersonaGate:
     def members(self) -> dict[str, _Member]:
         """Each case's payload, baseline and tolerance-only comparison, by case id."""
         members = {}
-        for case in self.run.persona_cases():
+        for case in self.run.selected_persona_cases():  # the family: the selected cases
             payload = persona_payload(self.run.persona_result(case), self.run.identity(case))
             baseline = read_baseline(self.baseline_path(case))
             comparison = compare_persona(payload, baseline, self.tolerance(payload))

@@ -177,6 +177,7 @@ class Run:
     _answers: dict[tuple[str, Value], Answers] = field(default_factory=dict, init=False)
     _answer_orders: dict[str, int] = field(default_factory=dict, init=False)
     _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
+    selection: frozenset[tuple[str, str]] | None = field(default=None, init=False)
     suspend_output: Callable[[], AbstractContextManager[object]] | None = field(
         default=None, init=False
     )
@@ -246,6 +247,38 @@ class Run:
     def persona_cases(self) -> list[PersonaCase]:
         """One case per selected persona and strategy."""
         return [PersonaCase(p, s) for p in self.personas for s in self.options.strategies]
+
+    # -- the cases pytest selected (-k, -m, node ids): what is planned and gated -------------
+    def select(self, cases: Iterable[Case]) -> None:
+        """Narrow the run to the cases pytest selected: only their queries are planned, and
+        the gates' families are the selected cases (docs/architecture.md, "Selection")."""
+        self.selection = frozenset((type(c).__name__, c.id) for c in cases)
+
+    @property
+    def selected_values(self) -> list[Value]:
+        """Values whose case is selected (all of them before selection)."""
+        if self.selection is None:
+            return self.values
+        return [v for v in self.values if ("ValueCase", v.value) in self.selection]
+
+    def selected_persona_cases(self) -> list[PersonaCase]:
+        """Persona cases that are selected (all of them before selection)."""
+        cases = self.persona_cases()
+        if self.selection is None:
+            return cases
+        return [c for c in cases if ("PersonaCase", c.id) in self.selection]
+
+    def planned_count(self, cases: Sequence[Case]) -> int:
+        """How many distinct queries ``cases`` need (before sharding), counted from the items
+        without planning them (no model is loaded for this)."""
+        sizes = {value: len(items) for value, items in self.items_by_value.items()}
+        values = {c.value for c in cases if isinstance(c, ValueCase)}
+        personas = {c.id for c in cases if isinstance(c, PersonaCase)}
+        neutral = set(sizes) if personas else values
+        count = sum(sizes[v] for v in neutral) + len(personas) * sum(sizes.values())
+        if self.options.keying == "balanced":
+            count += sum(sizes[v] for v in values)
+        return count * self.options.samples
 
     # -- the model ---------------------------------------------------------------------------
     @cached_property

@@ -75,7 +75,7 @@ class ValueGate:
     def members(self) -> dict[Value, _Member]:
         """Each value's payload and its comparison with the baseline (stale/new/pass/drift)."""
         members = {}
-        for value in self.run.values:
+        for value in self.run.selected_values:  # the family: the selected values (-k narrows)
             result = self.run.value_result(value)
             payload = value_payload(result, self.run.identity(ValueCase(value)))
             baseline = read_baseline(self.baseline_path(value))
