@@ -273,8 +273,8 @@ def selection_line(run: Run, cases: list[Case]) -> str:
     total_values, total_personas = len(run.value_cases()), len(run.persona_cases())
     scope = "all" if (values, personas) == (total_values, total_personas) else "selected"
     return (
-        f"valspec: {scope} {values} of {total_values} value cases and {personas} of "
-        f"{total_personas} persona cases -> {run.planned_count(cases):,} queries planned"
+        f"valspec: {scope} {values}/{total_values} value and {personas}/{total_personas} "
+        f"persona cases -> {run.planned_count(cases):,} queries planned"
         + (f" ({run.options.samples} samples each)" if run.options.samples > 1 else "")
     )
 
@@ -474,13 +474,14 @@ class SummaryReporter:
         for model in sorted({str(r.get("model")) for r in self.rows if r.get("model")}):
             write(f"model: {model}")
         write(f"baseline: {_snapshot_dir(self.run)}")
+        failing_rows = [r for r in self.rows if r.get("status") not in ("pass", "inconclusive")]
+        compact = bool(failing_rows) and terminalreporter.config.get_verbosity() <= 0
         if values:
-            write(value_table(values))
+            write(value_table(values, profile=not compact))
         failing = [r for r in personas if r.get("status") not in ("pass", "inconclusive")]
-        compact = bool(failing) and terminalreporter.config.get_verbosity() <= 0
         if personas:
             write("")
-            write(persona_table(failing if compact else personas))
+            write(persona_table(failing, compact=True) if compact else persona_table(personas))
             if compact:  # a failing run reads top-down: what moved; -v shows every case
                 write(
                     f"({len(personas) - len(failing)} other persona cases passed or were "
@@ -494,7 +495,7 @@ class SummaryReporter:
             write(strategy_table(strategies))
         for line in _inconclusive_lines(values, personas):
             write(line)
-        if any(r.get("status") not in ("pass", "inconclusive") for r in self.rows):
+        if failing_rows:
             args = " ".join(terminalreporter.config.invocation_params.args)
             write(f"to accept these changes: pytest {args} --snapshot-update".replace("  ", " "))
 
@@ -512,7 +513,7 @@ def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, A
             low, high = min(needed), max(needed)
             span = f"{low}" if low == high else f"{low}-{high}"
             lines.append(
-                f"inconclusive (passes; too few items for 80 % power at the tolerance): "
-                f"{len(needed)} of {len(rows)} {noun}; about {span} items per case would decide"
+                f"inconclusive: {len(needed)}/{len(rows)} {noun} (they pass; ~{span} items "
+                "would decide)"
             )
     return lines

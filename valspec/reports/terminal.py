@@ -27,7 +27,9 @@ def _ci(ci: Any) -> str:
     return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1, gap: str = "  "
+) -> str:
     """A plain-text table: the first ``left`` columns left-aligned, the rest right-aligned."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
@@ -36,13 +38,14 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left:
             c.ljust(w) if i < left else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
-        return "  ".join(padded).rstrip()
+        return gap.join(padded).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
-def value_table(rows: Sequence[Row]) -> str:
-    """The value profile: yes %, interval, n, baseline, difference and status per value."""
+def value_table(rows: Sequence[Row], *, profile: bool = True) -> str:
+    """The value profile: yes %, interval, n, baseline, difference and status per value; with
+    ``profile``, also the centred profile and its groups (a failing run leaves them to -v)."""
     order = {v.value: i for i, v in enumerate(CIRCLE_ORDER)}
     rows = sorted(rows, key=lambda r: order.get(r["case"], 99))
     body = [
@@ -72,7 +75,7 @@ def value_table(rows: Sequence[Row]) -> str:
             cells += [_num(r.get("balanced")), _ci(r.get("balanced_ci95"))]
             cells += [_num(r.get("acquiescence"), "{:+.1f}"), _ci(r.get("acquiescence_ci95"))]
     table = format_table(headers, body)
-    summary = profile_summary_of(rows)
+    summary = profile_summary_of(rows) if profile else None
     if summary is not None:
         table += "\n\n" + profile_table(summary)
     overall = keying_overall(rows)
@@ -134,8 +137,12 @@ def profile_table(summary: Mapping[str, Any]) -> str:
     )
 
 
-def persona_table(rows: Sequence[Row]) -> str:
-    """Persona alignment per case: shift with interval, target rank, circumplex, opposite drop."""
+COMPACT_PERSONA_COLUMNS = ("persona / strategy", "shift", "95% CI", "n", "baseline", "Δ", "status")
+
+
+def persona_table(rows: Sequence[Row], *, compact: bool = False) -> str:
+    """Persona alignment per case: shift with interval, target rank, circumplex, opposite drop
+    (``compact``: the shift, its move and status only, to fit 80 columns in a failing run)."""
     rows = sorted(rows, key=lambda r: r["case"])
     body = [
         [
@@ -168,6 +175,11 @@ def persona_table(rows: Sequence[Row]) -> str:
         "Δ",
         "status",
     ]
+    if compact:
+        keep = [headers.index(h) for h in COMPACT_PERSONA_COLUMNS]
+        headers = [headers[i] for i in keep]
+        body = [[cells[i] for i in keep] for cells in body]
+        return format_table(headers, body, gap=" ")
     return format_table(headers, body)
 
 

@@ -143,26 +143,19 @@ class PersonaGate:
         member = self.members[case.id]
         equivalence = verdict.status in ("equivalent", "not-equivalent")
         what = "is not shown equivalent" if equivalence else "drifted beyond tolerance"
-        mode = str(member.payload.get("item_mode", "binary"))
         # Short enough to review: the run's table of persona cases is printed once, in the
         # summary, not in every failing case.
         p_adj = "-" if math.isnan(verdict.p_adjusted) else f"{verdict.p_adjusted:.4f}"
         lines = [
             f"{case.persona.id}/{case.strategy}: alignment shift {what}:",
-            f"  {verdict.baseline:.1f} -> {verdict.current:.1f} points, Δ {verdict.delta:+.1f}, "
-            f"95 % CI of Δ [{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], {verdict.n} items ({mode})",
-            f"  adjusted p {p_adj} ({verdict.test}, Holm across the run's persona cases, alpha "
-            f"{self.options.alpha:g}); tolerance ±{verdict.tolerance:g} points",
+            f"  {verdict.baseline:.1f} -> {verdict.current:.1f}, Δ {verdict.delta:+.1f} points "
+            f"(95 % CI of Δ [{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}]), {verdict.n} items",
+            f"  adj. p {p_adj} ({verdict.test}, Holm over persona cases), "
+            f"{100 * verdict.power:.0f} % power; tolerance ±{verdict.tolerance:g}",
         ]
-        if verdict.status == "inconclusive":
-            lines.append(
-                f"  underpowered ({100 * verdict.power:.0f} % power), but it moved by the "
-                f"tolerance or more; about {verdict.n_needed} items would decide"
-            )
         lines += [
             f"  note: {n}" for n in member.comparison.notes if member.comparison.status != "partial"
         ]
-        lines.append("  If this change is intended, accept it with --snapshot-update.")
         return "\n".join(lines)
 
     def warn_if_inconclusive(self, case: PersonaCase) -> None:

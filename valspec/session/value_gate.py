@@ -121,13 +121,12 @@ class ValueGate:
             + ("paired on" if verdict.paired else "independent samples,")
             + f" n={verdict.n}",
             f"  difference {verdict.delta:+.1f} points, 95 % CI of Δ "
-            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p "
-            f"{_p(verdict.p_adjusted)} ({verdict.test}); tolerance ±{verdict.tolerance:g} points",
-            f"  (alpha {self.options.alpha:g}, Holm across the run's values: table in the summary)",
+            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p {_p(verdict.p_adjusted)}",
+            f"  ({verdict.test}, alpha {self.options.alpha:g}, Holm across the run's values); "
+            f"tolerance ±{verdict.tolerance:g} points",
         ]
         lines += [f"  {line}" for line in _top_items(flips_lines(verdict, binary=mode == "binary"))]
         lines += [f"  note: {n}" for n in self.members[value].comparison.notes]
-        lines.append("  If this change is intended, accept it with --snapshot-update.")
         return "\n".join(lines)
 
     def warn_if_inconclusive(self, value: Value) -> None:
@@ -138,7 +137,7 @@ class ValueGate:
             warnings.warn(ValspecWarning(message), stacklevel=2)
 
 
-TOP_ITEMS = 4
+TOP_ITEMS = 3
 
 
 def _top_items(lines: list[str], top: int = TOP_ITEMS) -> list[str]:

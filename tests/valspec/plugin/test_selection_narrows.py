@@ -42,7 +42,7 @@ def test_k_plans_and_sends_only_what_the_selected_cases_need(suite: SuiteProject
     result.assert_outcomes(passed=11, deselected=39)
     # 10 values x 2 items, neutral (20) + the same 20 items as the persona (20)
     result.stdout.fnmatch_lines(
-        ["valspec: selected 10 of 10 value cases and 1 of 40 persona cases -> 40 queries planned"]
+        ["valspec: selected 10/10 value and 1/40 persona cases -> 40 queries planned"]
     )
     assert _sent(suite) == 40
 
@@ -53,7 +53,7 @@ def test_one_value_sends_only_its_own_items(suite: SuiteProject) -> None:
     result = suite.run("--model=sim", "-k", "preference and power", "--valspec-limit=3")
     result.assert_outcomes(passed=1, deselected=49)
     result.stdout.fnmatch_lines(
-        ["valspec: selected 1 of 10 value cases and 0 of 40 persona cases -> 3 queries planned"]
+        ["valspec: selected 1/10 value and 0/40 persona cases -> 3 queries planned"]
     )
     assert _sent(suite) == 3
 
@@ -61,4 +61,4 @@ def test_one_value_sends_only_its_own_items(suite: SuiteProject) -> None:
 def test_the_full_suite_says_all(suite: SuiteProject) -> None:
     suite.make("sim")
     result = suite.run("--model=sim", "--valspec-limit=1", "--collect-only", "-q")
-    assert "valspec: all 10 of 10 value cases and 40 of 40 persona cases" in result.stdout.str()
+    assert "valspec: all 10/10 value and 40/40 persona cases" in result.stdout.str()
