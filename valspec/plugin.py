@@ -7,6 +7,7 @@ available in any repository. Plugin state lives in ``config.stash``, never in mo
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -481,7 +482,10 @@ class SummaryReporter:
         failing = [r for r in personas if r.get("status") not in ("pass", "inconclusive")]
         if personas:
             write("")
-            write(persona_table(failing, compact=True) if compact else persona_table(personas))
+            if not compact:
+                write(persona_table(personas))
+            elif failing:
+                write(persona_table(failing, compact=True))
             if compact:  # a failing run reads top-down: what moved; -v shows every case
                 write(
                     f"({len(personas) - len(failing)} other persona cases passed or were "
@@ -507,7 +511,9 @@ def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, A
         needed = [
             int(r["n_needed"])
             for r in rows
-            if r.get("status") == "inconclusive" and isinstance(r.get("n_needed"), int | float)
+            if r.get("status") == "inconclusive"
+            and isinstance(r.get("n_needed"), int | float)
+            and math.isfinite(r["n_needed"])
         ]
         if needed:
             low, high = min(needed), max(needed)

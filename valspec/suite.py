@@ -134,7 +134,9 @@ def test_value_preference(
             run,
             score=payload["yes_rate"],
             ci=payload["ci95"],
-            n=result.n,
+            # n: what the score rests on, as in the gate: decided answers for a yes share,
+            # items for a mean P(yes) or a mean of K samples
+            n=result.n if result.mode == "binary" else len(result.item_scores),
             unparsable=payload["rates_percent"]["unparsable"],
             errors=payload["rates_percent"]["error"],
             item_outcomes=[round(x, 3) for x in result.item_scores.values()],

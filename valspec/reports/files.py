@@ -158,14 +158,15 @@ def value_markdown(values: Sequence[Mapping[str, Any]]) -> str:
             str(v["value"]),
             fmt_number(v.get("baseline")),
             fmt_number(v.get("score")),
-            fmt_number(v.get("delta"), "{:+.1f}"),
             fmt_interval(v.get("ci95")),
+            fmt_number(v.get("delta"), "{:+.1f}"),
             str(v.get("n", "–")),
             _verdict(v),
         ]
         for v in values
     ]
-    headers = ["value", "baseline", "current", "Δ", "95% CI", "n", "verdict"]
+    # every interval says what it is an interval of: here the current score's, not Δ's
+    headers = ["value", "baseline", "current", "current 95% CI", "Δ", "n", "verdict"]
     return markdown_table(headers, rows)
 
 
@@ -177,8 +178,8 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
             str(p.get("strategy", "")),
             fmt_number(p.get("baseline"), "{:+.1f}"),
             fmt_number(p.get("shift"), "{:+.1f}"),
-            fmt_number(p.get("delta"), "{:+.1f}"),
             fmt_interval(p.get("ci95")),
+            fmt_number(p.get("delta"), "{:+.1f}"),
             fmt_number(p.get("target_delta"), "{:+.1f}"),
             str(p.get("n", "–")),
             _verdict(p),
@@ -190,8 +191,8 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
         "strategy",
         "baseline shift",
         "shift",
+        "shift 95% CI",
         "Δ",
-        "95% CI",
         "targets Δ",
         "n",
         "verdict",

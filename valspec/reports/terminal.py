@@ -31,7 +31,7 @@ def format_table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1, gap: str = "  "
 ) -> str:
     """A plain-text table: the first ``left`` columns left-aligned, the rest right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         padded = (
@@ -54,6 +54,7 @@ def value_table(rows: Sequence[Row], *, profile: bool = True) -> str:
             _num(r.get("score")),
             _ci(r.get("ci")),
             str(r.get("n", "-")),
+            _num(r.get("refusals"), "{:.0f}%"),
             _num(r.get("unparsable"), "{:.0f}%"),
             _num(r.get("errors"), "{:.0f}%"),
             _num(r.get("baseline")),
@@ -67,7 +68,7 @@ def value_table(rows: Sequence[Row], *, profile: bool = True) -> str:
     modes = sorted({str(r["mode"]) for r in rows if r.get("mode")})
     labels = {"p_yes": "P(yes) %", "sampled": "yes % (K)", "binary": "yes %"}
     score = labels.get(modes[0], "yes %") if len(modes) == 1 else "score %"
-    headers = ["value", score, "95% CI", "n", "unparsable", "errors", "baseline", "Δ"]
+    headers = ["value", score, "95% CI", "n", "refusals", "unparsable", "errors", "baseline", "Δ"]
     headers += ["Δ 95% CI", "adj. p", "status"]
     if any("acquiescence" in r for r in rows):  # --valspec-keying balanced
         headers += ["balanced", "balanced CI", "acquiesc.", "acquiesc. CI"]

@@ -66,7 +66,7 @@ def test_summary_has_one_row_per_value_and_per_persona_case(rows: list[dict[str,
     for value in CIRCLE_ORDER:
         assert sum(line.startswith(f"| {value.value} |") for line in table) == 1
     power = next(line for line in table if line.startswith("| power |"))
-    assert power.split(" | ")[1:5] == ["62.0", "60.0", "-2.0", "[40.0, 75.0]"]
+    assert power.split(" | ")[1:5] == ["62.0", "60.0", "[40.0, 75.0]", "-2.0"]  # CI of "current"
     assert sum(line.startswith("| family-oriented |") for line in table) == 2
     assert "![value profile radar chart](radar.png)" in text
 
