@@ -308,11 +308,15 @@ def profile_series(profile: Mapping[str, Any], label: str | None = None) -> list
     values = profile.get("values", [])
     current = {str(v["value"]): v.get("score") for v in values}
     baseline = {str(v["value"]): v.get("baseline") for v in values}
+    passing = ("pass", "inconclusive", "equivalent")
+    failed = frozenset(str(v["value"]) for v in values if v.get("status", "pass") not in passing)
     series = []
     if any(x is not None for x in baseline.values()):
-        series.append(Series("baseline", baseline, dashed=True))
+        # name the baseline: the snapshot folder it came from
+        where = Path(str(profile.get("baseline") or "baseline")).name
+        series.append(Series(f"baseline ({where})", baseline, dashed=True))
     name = str(profile.get("model", {}).get("name", ""))
-    series.append(Series(label or f"current ({name})", current))
+    series.append(Series(label or f"current ({name})", current, flagged=failed))
     return series
 
 
