@@ -361,15 +361,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Narrow the run to the selected cases and say so; offline, find queries without a
     cached answer before any test runs (one clear error)."""
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return
-    cases = list(_selected_cases(session))
-    if not cases:
-        return
-    run.select(cases)
+    if run is None or session.config.stash.get(ERROR_KEY, None) is not None:
+        return  # bad input found while parametrizing: pytest_collection_modifyitems says it
+    try:
+        cases = list(_selected_cases(session))
+        if not cases:
+            return
+        run.select(cases)
+        line = selection_line(run, cases)
+    except ValspecError as exc:
+        raise pytest.UsageError(f"valspec: {exc}") from None
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
-        reporter.write_line(selection_line(run, cases))
+        reporter.write_line(line)
     if not run.options.offline or hasattr(session.config, "workerinput"):
         return  # under xdist the workers' session fixture reports it
     try:

@@ -117,8 +117,6 @@ def test_value_preference(
         failure = None if valspec_baseline.update else valspec_value_gate.failure(case.value)
         problems = [failure] if failure else []
         gate |= {
-            # one rounding path: the table shows the numbers the failure message shows
-            "score": round(verdict.current, 1),
             "baseline": round(verdict.baseline, 1),
             "delta": round(verdict.delta, 1),
             "delta_ci": [round(verdict.ci[0], 1), round(verdict.ci[1], 1)],
