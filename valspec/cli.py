@@ -34,10 +34,15 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _fixtures_build(args: argparse.Namespace) -> int:
+    from valspec.engine.progress import ProgressBar
     from valspec.fixturegen.build import main as build_main
 
     argv = ["--out", str(args.out), "--per-value", str(args.per_value), "--seed", str(args.seed)]
-    return build_main(argv)
+    bar = ProgressBar("valspec fixtures build", unit="items")
+    try:
+        return build_main(argv, progress=bar)
+    finally:
+        bar.close()
 
 
 def _cache_merge(args: argparse.Namespace) -> int:
@@ -53,8 +58,12 @@ def _cache_merge(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    import tempfile
+
     from valspec.reports.diff import diff_command
 
+    if args.out is None:  # never into the work tree unless asked: a fresh temporary folder
+        args.out = Path(tempfile.mkdtemp(prefix="valspec-diff-"))
     path = diff_command(
         args.base,
         args.head,
@@ -284,7 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--model", action="append", help="model folder (repeat; default: all)")
     diff.add_argument("--root", default=".", help="git repository (default: .)")
     diff.add_argument("--snapshot-dir", default="snapshots", help="snapshot folder in the repo")
-    diff.add_argument("--out", type=Path, default=Path("valspec-diff"), help="output folder")
+    diff.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: a new temporary folder, printed at the end)",
+    )
     diff.add_argument("--no-chart", action="store_true", help="write the table only")
     diff.set_defaults(func=_diff)
 

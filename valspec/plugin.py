@@ -6,6 +6,8 @@ available in any repository. Plugin state lives in ``config.stash``, never in mo
 
 from __future__ import annotations
 
+import argparse
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from valspec.domain.errors import ValspecError
+from valspec.domain.exit_codes import ExitCode
 from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
 from valspec.engine.batch import BatchPending
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
@@ -28,15 +31,37 @@ RUN_KEY = pytest.StashKey[Run]()
 REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
 REPORT_WRITER_KEY = pytest.StashKey[ReportWriter]()
 ERROR_KEY = pytest.StashKey[str]()
+SETUP_ERROR_KEY = pytest.StashKey[str]()
 VALUE_PARAM = "valspec_value"
 PERSONA_PARAM = "valspec_persona_case"
 STRATEGY_PARAM = "valspec_strategy"
-EXIT_PENDING = 6  # answers still in provider batches: the run is not judged (README, exit codes)
+EXIT_PENDING = ExitCode.PENDING  # answers still in provider batches: the run is not judged
 PENDING = "valspec pending:"
 
 
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _alpha(text: str) -> float:
+    """An argparse type: a significance level strictly between 0 and 1."""
+    try:
+        alpha = float(text)
+    except ValueError:
+        alpha = float("nan")
+    if not 0 < alpha < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return alpha
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """An argparse type: ``I/N`` with 1 <= I <= N, and a message that says so."""
+    from valspec.engine.queries import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +105,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     # -- the drift gate (issue 5) --
     group.addoption(
         "--valspec-alpha",
-        type=float,
+        type=_alpha,
         default=None,
         help="false-failure rate of the whole run, split across the gate's families (default: "
         "[tool.valspec] alpha, else 0.05)",
@@ -111,8 +136,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _add_execution_options(group: pytest.OptionGroup) -> None:
     """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
-    from valspec.engine.queries import parse_shard
-
     group.addoption(
         "--valspec-cache",
         type=Path,
@@ -144,7 +167,7 @@ def _add_execution_options(group: pytest.OptionGroup) -> None:
     )
     group.addoption(
         "--valspec-shard",
-        type=parse_shard,
+        type=_shard,
         metavar="I/N",
         help="answer only shard I of N of the planned queries (merge caches, then run offline)",
     )
@@ -162,6 +185,7 @@ def _execution_options(config: pytest.Config) -> dict[str, Any]:
         "shard": get("valspec_shard"),
         "decode_workers": get("valspec_decode_workers"),
         "run_id": workerinput.get("testrunuid") if workerinput else None,
+        "quiet": config.get_verbosity() < 0 or None,
     } | _batch_options(config)
 
 
@@ -197,6 +221,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if run.options.batch and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError(
             "valspec: --valspec-batch runs in one process (the provider does the work): drop -n"
+        )
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # progress is written past pytest's output capture
+        run.suspend_output = capture.global_and_fixture_disabled
+    generic = run.spec.generic_folder
+    if generic is not None and not hasattr(config, "workerinput"):
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"valspec: baselines of --model={run.spec.name} go to {_snapshot_dir(run)}, named "
+                f"after its folder {generic!r}, which says nothing about the model; name it "
+                f'with an alias: [tool.valspec.models.my-model] adapter = "{run.spec.adapter}", '
+                f'model = "{run.spec.model}", then --model=my-model'
+            ),
+            stacklevel=2,
         )
     reporter = SummaryReporter(run)
     config.stash[REPORTER_KEY] = reporter
@@ -261,6 +299,19 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
         raise pytest.UsageError(error)
 
 
+def selection_line(run: Run, cases: list[Case]) -> str:
+    """The header line: how many cases of the full suite run and how many queries they plan."""
+    values = sum(isinstance(c, ValueCase) for c in cases)
+    personas = sum(isinstance(c, PersonaCase) for c in cases)
+    total_values, total_personas = len(run.value_cases()), len(run.persona_cases())
+    scope = "all" if (values, personas) == (total_values, total_personas) else "selected"
+    return (
+        f"valspec: {scope} {values}/{total_values} value and {personas}/{total_personas} "
+        f"persona cases -> {run.planned_count(cases):,} queries planned"
+        + (f" ({run.options.samples} samples each)" if run.options.samples > 1 else "")
+    )
+
+
 def _selected_cases(session: pytest.Session) -> Iterator[Case]:
     seen: set[tuple[str, str]] = set()
     for item in session.items:
@@ -283,13 +334,17 @@ def _selected_cases(session: pytest.Session) -> Iterator[Case]:
 def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     """The session's run, with every query the selected cases need answered once, up front."""
     run = request.config.stash[RUN_KEY]
+    problem = None
     try:
         run.prepare(list(_selected_cases(request.session)))
     except BatchPending as exc:
         run.close()  # nothing to score: release the cache and the model now
         pytest.skip(f"{PENDING} {exc}")
     except ValspecError as exc:
-        pytest.fail(f"valspec: {exc}", pytrace=False)
+        problem = f"valspec: {exc}"
+    if problem is not None:  # outside the except block: no chained traceback in the report
+        run.close()
+        _stop_on_setup_error(request.session, problem)
     if run.options.shard is not None:  # a shard only answers; the tests run after a merge
         _skip_shard(run)
     yield run
@@ -297,6 +352,40 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     if writer is not None:  # --valspec-report: take the answers before the model closes
         writer.collect_records(run, list(_selected_cases(request.session)))
     run.close()
+
+
+def _stop_on_setup_error(session: pytest.Session, message: str) -> None:
+    """The model, cache or data could not be set up: one message, and the session stops with
+    exit code 4 (a fixture error would be repeated for every case). An xdist worker cannot
+    ``pytest.exit`` (xdist reports an internal error): it fails its current case once, stops,
+    and hands the message to the controller, which sets the exit code."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is None:
+        pytest.exit(message, returncode=ExitCode.USAGE)
+    workeroutput["valspec_setup_error"] = message
+    session.shouldstop = message
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: remember a worker's setup error (the session's exit code is 4)."""
+    message = getattr(node, "workeroutput", {}).get("valspec_setup_error")
+    if message:
+        node.config.stash[SETUP_ERROR_KEY] = message
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A setup error reported by an xdist worker makes the run a usage error (exit code 4); a
+    run with answers still out ends with EXIT_PENDING (a gate never passes on them)."""
+    if session.config.stash.get(SETUP_ERROR_KEY, None):
+        session.exitstatus = ExitCode.USAGE
+        return
+    run = session.config.stash.get(RUN_KEY, None)
+    summary = run.batch_summary if run is not None else None
+    if summary is not None and summary.pending and session.exitstatus == 0:
+        session.exitstatus = EXIT_PENDING
 
 
 def _skip_shard(run: Run) -> None:
@@ -310,19 +399,26 @@ def _skip_shard(run: Run) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Offline: find queries without a cached answer before any test runs (one clear error)."""
+    """Narrow the run to the selected cases and say so; offline, find queries without a
+    cached answer before any test runs (one clear error)."""
     run = session.config.stash.get(RUN_KEY, None)
-    if run is None or hasattr(session.config, "workerinput"):
+    if run is None or session.config.stash.get(ERROR_KEY, None) is not None:
+        return  # bad input found while parametrizing: pytest_collection_modifyitems says it
+    try:
+        cases = list(_selected_cases(session))
+        if not cases:
+            return
+        run.select(cases)
+        line = selection_line(run, cases)
+    except ValspecError as exc:
+        raise pytest.UsageError(f"valspec: {exc}") from None
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(session.config, "workerinput"):
+        reporter.write_line(line)
+    if hasattr(session.config, "workerinput") or not (run.options.offline or run.options.batch):
         return  # under xdist the workers' session fixture reports it
-    if not (run.options.offline or run.options.batch):
-        return
-    cases = list(_selected_cases(session))
-    if not cases:
-        return
-    if run.options.batch:  # batch lines are the run's header: print them as they happen
-        terminal = session.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            run.notify = terminal.write_line
+    if run.options.batch and reporter is not None:  # batch lines are the run's header
+        run.notify = reporter.write_line
     try:
         run.prepare(cases)
     except BatchPending:
@@ -437,16 +533,54 @@ class SummaryReporter:
         for model in sorted({str(r.get("model")) for r in self.rows if r.get("model")}):
             write(f"model: {model}")
         write(f"baseline: {_snapshot_dir(self.run)}")
+        failing_rows = [r for r in self.rows if r.get("status") not in ("pass", "inconclusive")]
+        compact = bool(failing_rows) and terminalreporter.config.get_verbosity() <= 0
         if values:
-            write(value_table(values))
+            write(value_table(values, profile=not compact))
+        failing = [r for r in personas if r.get("status") not in ("pass", "inconclusive")]
         if personas:
             write("")
-            write(persona_table(personas))
-            write("")
-            write(persona_heatmap(personas))
+            if not compact:
+                write(persona_table(personas))
+            elif failing:
+                write(persona_table(failing, compact=True))
+            if compact:  # a failing run reads top-down: what moved; -v shows every case
+                write(
+                    f"({len(personas) - len(failing)} other persona cases passed or were "
+                    "inconclusive; -v shows them all and the heat map)"
+                )
+            else:
+                write("")
+                write(persona_heatmap(personas))
         if strategies:
             write("")
             write(strategy_table(strategies))
+        for line in _inconclusive_lines(values, personas):
+            write(line)
+        if failing_rows:
+            args = " ".join(terminalreporter.config.invocation_params.args)
+            write(f"to accept these changes: pytest {args} --snapshot-update".replace("  ", " "))
+
+
+def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, Any]]) -> list[str]:
+    """One line per family for the cases the gate could not decide (not failures)."""
+    lines = []
+    for noun, rows in (("values", values), ("persona cases", personas)):
+        needed = [
+            int(r["n_needed"])
+            for r in rows
+            if r.get("status") == "inconclusive"
+            and isinstance(r.get("n_needed"), int | float)
+            and math.isfinite(r["n_needed"])
+        ]
+        if needed:
+            low, high = min(needed), max(needed)
+            span = f"{low}" if low == high else f"{low}-{high}"
+            lines.append(
+                f"inconclusive: {len(needed)}/{len(rows)} {noun} (they pass; ~{span} items "
+                "would decide)"
+            )
+    return lines
 
 
 # -- provider batches (--valspec-batch; docs/engine.md "Beyond one machine") ----------------
@@ -514,11 +648,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{summary.pending:,} answers pending: run the same command again to collect them "
             f"(exit code {EXIT_PENDING})"
         )
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A run with answers still out ends with EXIT_PENDING (a gate never passes on them)."""
-    run = session.config.stash.get(RUN_KEY, None)
-    summary = run.batch_summary if run is not None else None
-    if summary is not None and summary.pending and session.exitstatus == 0:
-        session.exitstatus = EXIT_PENDING

@@ -138,8 +138,6 @@ def test_value_preference(
     else:  # the family's verdict, not the tolerance-only comparison, decides
         failure = None if valspec_baseline.update else valspec_value_gate.failure(case.value)
         problems = [failure] if failure else []
-        if not valspec_baseline.update:
-            valspec_value_gate.warn_if_inconclusive(case.value)
         gate |= {
             "baseline": round(verdict.baseline, 1),
             "delta": round(verdict.delta, 1),
@@ -159,7 +157,9 @@ def test_value_preference(
             run,
             score=payload["yes_rate"],
             ci=payload["ci95"],
-            n=result.n,
+            # n: what the score rests on, as in the gate: decided answers for a yes share,
+            # items for a mean P(yes) or a mean of K samples
+            n=result.n if result.mode == "binary" else len(result.item_scores),
             unparsable=payload["rates_percent"]["unparsable"],
             errors=payload["rates_percent"]["error"],
             item_outcomes=[round(x, 3) for x in result.item_scores.values()],
@@ -195,8 +195,6 @@ def test_persona_alignment(
     else:  # the family's verdict, not the tolerance-only comparison, decides
         failure = None if valspec_baseline.update else gate.failure(case)
         problems = [failure] if failure else []
-        if not valspec_baseline.update:
-            gate.warn_if_inconclusive(case)
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
     quality = gate.budget.per_test("quality")
     problems += _threshold_failures(run, case.id, result.tally, quality, errors)

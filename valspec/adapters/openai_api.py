@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import ipaddress
 import json
 import logging
-import os
 import random
 import secrets
 import threading
@@ -49,7 +47,7 @@ from valspec.adapters.openai_completion import (
     p_yes_from_logprobs,
     p_yes_from_top,
 )
-from valspec.adapters.openai_settings import OpenAISettings
+from valspec.adapters.openai_settings import OpenAISettings, api_key
 from valspec.adapters.registry import ModelSpec
 from valspec.domain.errors import ConfigError
 from valspec.domain.messages import AnswerFormat
@@ -435,16 +433,6 @@ def _endpoint_host(base_url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine (a local server that needs no key)."""
-    if host.lower() in ("localhost", "0.0.0.0"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _make_client(settings: OpenAISettings, api_key: str) -> Any:
     """The official async client with the chosen transport and the SDK's retries off."""
     import openai
@@ -476,13 +464,5 @@ def create(spec: ModelSpec) -> OpenAIAdapter:
             f"--model={spec.name} needs the openai client: pip install 'valspec[openai]'"
         ) from None
     settings = OpenAISettings.from_spec(spec)
-    host = urlsplit(settings.base_url).hostname or ""
-    api_key = os.environ.get(settings.api_key_env, "").strip()
-    if not api_key:
-        if not _is_loopback(host):
-            raise ConfigError(
-                f"--model={spec.name}: no API key for {host}: set the environment variable "
-                f"{settings.api_key_env} (for a keyless server, set it to EMPTY)"
-            )
-        api_key = "EMPTY"  # local servers (vLLM, SGLang, transformers serve) need none
-    return OpenAIAdapter(spec, settings, api_key)
+    key = api_key(spec, settings)
+    return OpenAIAdapter(spec, settings, key)

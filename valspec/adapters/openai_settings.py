@@ -6,6 +6,7 @@ error rather than a silently ignored setting.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -54,12 +55,12 @@ class OpenAISettings:
         values: dict[str, Any] = {}
         for name, value in options.items():
             values[_OPTION_FIELDS.get(name, name)] = _check_option(spec.name, name, value)
+        source = f"model {spec.name!r}: base_url"
         if "base_url" not in values:
+            if os.environ.get("OPENAI_BASE_URL"):
+                source = f"model {spec.name!r}: OPENAI_BASE_URL"
             values["base_url"] = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        base_url = str(values["base_url"]).rstrip("/")
-        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
-            raise ConfigError(f"model {spec.name!r}: base_url must be an http(s) URL")
-        values["base_url"] = base_url
+        values["base_url"] = _check_base_url(source, str(values["base_url"]))
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", values.get("api_key_env", "X")):
             # Never echo it: a key pasted here by mistake must not reach the terminal.
             raise ConfigError(
@@ -89,6 +90,57 @@ class OpenAISettings:
             "max_tokens": self.max_tokens if self.max_tokens is not None else sampling.max_tokens,
             "seed": seed + sampling.sample_index,
         }
+
+
+def _check_base_url(source: str, base_url: str) -> str:
+    """An http(s) URL with a host and a numeric port; never echoed when it holds a password."""
+    base_url = base_url.strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.password is not None or parts.username is not None:
+        raise ConfigError(
+            f"{source} contains credentials (user:password@); they would be sent with every "
+            "request and could reach logs: remove them and put the key in OPENAI_API_KEY "
+            "(or the alias's api_key_env)"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{source} must be an http(s) URL such as http://127.0.0.1:8000/v1")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(
+            f"{source}: the port of {parts.scheme}://{parts.netloc} is not a number from 0 to 65535"
+        ) from None
+    return base_url
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a local server that needs no key)."""
+    if host.lower() in ("localhost", "0.0.0.0"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_key(spec: ModelSpec, settings: OpenAISettings) -> str:
+    """The API key from the environment (``EMPTY`` for a loopback server); ConfigError when a
+    remote endpoint has none."""
+    key = os.environ.get(settings.api_key_env, "").strip()
+    if key:
+        return key
+    host = urlsplit(settings.base_url).hostname or ""
+    if not is_loopback(host):
+        raise ConfigError(
+            f"--model={spec.name}: no API key for {host}: set the environment variable "
+            f"{settings.api_key_env} (for a keyless server, set it to EMPTY)"
+        )
+    return "EMPTY"  # local servers (vLLM, SGLang, transformers serve) need none
+
+
+def check(spec: ModelSpec) -> None:
+    """Configure-time checks (options, base URL, API key present), without the openai SDK."""
+    api_key(spec, OpenAISettings.from_spec(spec))
 
 
 # option name -> (type, minimum); "number" accepts int or float

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import PurePath
 from typing import Any
 
 from valspec.adapters.base import Adapter
@@ -42,9 +43,39 @@ class ModelSpec:
 
     @property
     def slug(self) -> str:
-        """A file-system-safe form of ``name`` (``openai:gpt-4o`` -> ``openai-gpt-4o``)."""
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", self.name).strip("-.")
+        """The baseline folder's name: a file-system-safe form of ``name`` (``openai:gpt-4o``
+        -> ``openai-gpt-4o``, an alias -> the alias), except that a local checkpoint is named
+        by its folder (``hf:/models/tiny`` -> ``hf-tiny``), never by where the weights live."""
+        name = self.name
+        if name == f"{self.adapter}:{self.model}" and looks_like_path(self.model):
+            name = f"{self.adapter}-{_folder_name(self.model)}"
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
         return slug or "model"
+
+    @property
+    def generic_folder(self) -> str | None:
+        """The checkpoint folder's name when it says nothing about the model (``final``,
+        ``checkpoint-500``): baselines named after it would collide; an alias should name it."""
+        if self.name != f"{self.adapter}:{self.model}" or not looks_like_path(self.model):
+            return None
+        folder = _folder_name(self.model)
+        return folder if GENERIC_FOLDER.fullmatch(folder.lower()) else None
+
+
+GENERIC_FOLDER = re.compile(
+    r"(checkpoint|ckpt|step|epoch|iter|global[_-]?step)[_-]?\d*|final|best|last|latest|model|"
+    r"models|output|outputs|weights|snapshot|snapshots|hf|pretrained|merged|export|main|\d+|"
+    r"v\d+|run[_-]?\d*|tmp|temp"
+)
+
+
+def _folder_name(path: str) -> str:
+    return PurePath(path.rstrip("/\\")).name
+
+
+def looks_like_path(model: str) -> bool:
+    """A folder path rather than a model or hub id ("org/name" has one slash, no leading dot)."""
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
 
 
 AdapterFactory = Callable[[ModelSpec], Adapter]
@@ -109,11 +140,34 @@ def resolve_spec(text: str, aliases: Mapping[str, Mapping[str, Any]] | None = No
         return ModelSpec(name=text, adapter=adapter, model=model, options=table)
     prefix, sep, rest = text.partition(":")
     if prefix in adapter_names():
-        if not sep and prefix != "sim":
-            raise ConfigError(f"--model={text}: say which model, e.g. --model={prefix}:<model>")
-        return ModelSpec(name=text, adapter=prefix, model=rest or "reference")
+        if (sep and not rest.strip()) or (not sep and prefix != "sim"):
+            which = "variant" if prefix == "sim" else "model"
+            raise ConfigError(f"--model={text}: say which {which}, e.g. --model={prefix}:<{which}>")
+        return ModelSpec(name=text, adapter=prefix, model=rest.strip() or "reference")
     known = sorted(aliases) + [f"{p}:<model>" for p in adapter_names() if p != "sim"]
     raise UnknownNameError("model", text, ["sim", "sim:<variant>", *known])
+
+
+# Cheap checks run when the session is configured, before anything loads (no SDK import):
+# a missing folder, key or variant is one usage error instead of one error per case.
+_CHECKS: dict[str, str] = {
+    "sim": "valspec.adapters.sim:create",  # building the simulation is the check (instant)
+    "openai": "valspec.adapters.openai_settings:check",
+    "hf": "valspec.adapters.hf_check:check",
+}
+
+
+def check_spec(spec: ModelSpec) -> None:
+    """Run the adapter's configure-time checks (ConfigError naming what is wrong). Adapters
+    from other packages may register ``<name>-check`` in the entry-point group."""
+    target = _CHECKS.get(spec.adapter) if spec.adapter not in _REGISTERED else None
+    if target is None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name == f"{spec.adapter}-check":
+                ep.load()(spec)
+        return
+    module_name, _, attr = target.partition(":")
+    getattr(importlib.import_module(module_name), attr)(spec)
 
 
 def create_adapter(spec: ModelSpec) -> Adapter:

@@ -157,8 +157,9 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
     hashes: dict[Path, str] = {}
     paths: dict[str, Path] = {}  # file string -> resolved path: many rows share a file
     files: dict[str, _File] = {}  # file strings a full check has already accepted
-    with manifest.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
+    with manifest.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            line = _decode_line(raw, manifest, line_no)
             if not line.strip():
                 continue
             try:
@@ -188,6 +189,19 @@ def load_dataset(path: Path | str, *, verify_hashes: bool = True) -> Dataset:
     if not items:
         raise DataError("the manifest has no items", file=manifest)
     return Dataset(manifest=manifest, items=tuple(items))
+
+
+def _decode_line(raw: bytes, manifest: Path, line_no: int) -> str:
+    """One manifest line as text: UTF-8 (a byte-order mark on the first line is allowed)."""
+    try:
+        return raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); save the "
+            "manifest as UTF-8",
+            file=manifest,
+            line=line_no,
+        ) from None
 
 
 def file_sha256(path: Path) -> str:

@@ -84,9 +84,12 @@ def persona_from_table(data: dict[str, Any], path: Path) -> Persona:
         parsed: list[Value] = []
         for index, name in enumerate(raw):
             try:
-                parsed.append(parse_value(str(name)))
+                value = parse_value(str(name))
             except KeyError as exc:
                 raise fail(f"{fld}[{index}]", str(exc)) from None
+            if value in parsed:
+                raise fail(f"{fld}[{index}]", f"{value.value!r} is listed twice")
+            parsed.append(value)
         return tuple(parsed)
 
     raises, lowers = values("raises"), values("lowers")

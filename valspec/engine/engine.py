@@ -48,7 +48,7 @@ from valspec.engine.queries import (
 )
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer
 
-ProgressFn = Callable[[int, int], None]  # (done, total)
+ProgressFn = Callable[[int, int, int], None]  # (done, total, errors so far)
 _ITEM_ID = attrgetter("item.id")
 KEY_SCHEME = "valspec-key-2"  # bump when the key's canonical record changes shape
 POLL_S = (0.02, 0.5)  # first and longest wait between looks at queries a peer answers

@@ -55,7 +55,7 @@ class Tally:
     def report(self) -> None:
         """Tell the progress callback (if any) how far the run is."""
         if self.progress is not None:
-            self.progress(self.done, self.total)
+            self.progress(self.done, self.total, self.errors)
 
 
 Prepared = tuple["Sequence[Query]", "list[Record]", list[Request]]

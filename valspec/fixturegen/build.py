@@ -14,7 +14,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,15 +241,26 @@ def write_manifest(rows: list[dict[str, object]], path: Path) -> None:
     )
 
 
-def build_fixtures(out_dir: Path, *, per_value: int = 10, seed: int = 0) -> list[dict[str, object]]:
+def build_fixtures(
+    out_dir: Path,
+    *,
+    per_value: int = 10,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, object]]:
     """Render ``per_value`` items per value into ``out_dir``; write manifest and generator info.
 
-    Returns the manifest rows, sorted by value in circle order, then id.
+    Returns the manifest rows, sorted by value in circle order, then id. ``progress`` is told
+    (done, total) after each item (the ``valspec fixtures build`` command shows it).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plans = plan_items(per_value, seed)
-    rows = [render_item(plan, out_dir) for plan in plans]
+    rows = []
+    for plan in plans:
+        rows.append(render_item(plan, out_dir))
+        if progress is not None:
+            progress(len(rows), len(plans))
     order = {v.value: i for i, v in enumerate(CIRCLE_ORDER)}
     rows.sort(key=lambda r: (order[str(r["value"])], str(r["id"])))
     _remove_stale(out_dir, {str(r["file"]) for r in rows})
@@ -259,7 +270,7 @@ def build_fixtures(out_dir: Path, *, per_value: int = 10, seed: int = 0) -> list
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Command line: ``python -m valspec.fixturegen [--out DIR] [--per-value N] [--seed S]``."""
     parser = argparse.ArgumentParser(
         prog="valspec fixtures build",
@@ -281,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.per_value < 1:
         parser.error(f"--per-value must be at least 1, got {args.per_value}")
-    rows = build_fixtures(args.out, per_value=args.per_value, seed=args.seed)
+    rows = build_fixtures(args.out, per_value=args.per_value, seed=args.seed, progress=progress)
     clips = sum(1 for r in rows if r["kind"] == "video")
     size = sum((args.out / str(r["file"])).stat().st_size for r in rows)
     print(

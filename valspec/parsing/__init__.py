@@ -18,18 +18,28 @@ Free-text rules (:func:`parse_yes_no`), in order:
    the start of a clause ("..., but yes", "So, no."), the word must be followed by the end of
    a clause or a word that opens one ("no, I ...", "yes because ..."): so "no" used as a
    determiner ("there is no music") and a quoted mention ('the sign says "YES" in red') are
-   not decisions. Nor is one in a negated or conditional clause ("I would not say yes").
+   not decisions. Nor is one in a negated or conditional clause ("I would not say yes"): the
+   negator ("not", "never", a word ending in "n't", "if", ...) is looked for up to 12 tokens
+   back within the clause, past an aside of up to 4 words between commas ("I would never,
+   honestly, say yes" is not a "yes").
 2. "Absolutely not", "Definitely not", "Of course not", "Not really.", "Not at all." are "no".
 3. "Yes and no", "yes or no", "yes/no" are ambiguous and never decide.
 4. The decision at the very start of the answer wins (prompts ask for the decision first, so
    later yes/no words belong to the reason). A decision found later in the text counts only
    if all such decisions agree; conflicting ones give UNPARSABLE.
-5. Hedges and refusals ("As an AI, I don't have personal preferences", "I'm sorry, I can't
-   help with that", "I cannot determine ...", "I don't know", "I'm not sure") give REFUSAL
-   unless an explicit decision is present: an explicit decision wins over a hedge. The rule
-   is asymmetric on purpose: a refusal can cause a "no" but never a "yes", so a "no" counts
-   only when it comes after the first refusal phrase ("As an AI I have no preferences, but
-   no, ..."); a "no" before it ("No, as an AI I cannot ...") is read as part of the refusal.
+5. Hedges and refusals give REFUSAL unless an explicit decision is present: an explicit
+   decision wins over a hedge. They are of two kinds. *Disclaimers* are about the model
+   itself, its identity or what it can do ("As an AI, I don't have personal preferences",
+   "I'm sorry, I can't help with that", "I cannot watch videos"). *Uncertainties* are about
+   the content ("hard to tell", "difficult to determine", "I don't know this game", "I'm not
+   sure") or decline to choose: "It depends", "Subjective", "Inconclusive", "Undecided" are
+   refusals (the model declined to decide), not UNPARSABLE (text the parser could not read).
+   A decision word that opens the answer stands against an uncertainty ("No. It is hard to
+   tell what is going on." is a "no", as the same text opening with "Yes" is a "yes"). Only a
+   disclaimer turns an opening "no" into a refusal, and the rule is asymmetric on purpose: a
+   refusal can cause a "no" but never a "yes", so a "no" counts only when it comes after the
+   first disclaimer ("As an AI I have no preferences, but no, ..."); a "no" before it ("No,
+   as an AI I cannot ...") is read as part of the refusal.
 6. Only when no yes/no word is a decision, weaker evidence is read, and all of it must agree
    (else UNPARSABLE): a leading "Sure" / "Absolutely" / "Definitely" / "Of course" standing
    alone is a "yes" ("Sure, I like it"; but "Sure, here is my answer" is not), and so are a

@@ -17,6 +17,7 @@ from valspec.parsing.vocabulary import (
     _CANDIDATES,
     _CLAUSE_BREAKS,
     _CLAUSE_SPLIT_RE,
+    _DISCLAIMER_RE,
     _EXACT,
     _LEAD_INS,
     _LOVE_IT_RE,
@@ -56,14 +57,37 @@ def _is_punct(token: str) -> bool:
     return not token[0].isalnum()
 
 
+NEGATION_LOOKBACK = 12
+"""Tokens looked back for a negator: "I would not, after watching the whole clip, say yes"."""
+PARENTHETICAL_MAX = 4
+"""Words between two commas read as an aside that does not end the clause ("never, honestly,")."""
+
+
 def _negated(tokens: list[str], index: int) -> bool:
-    """Whether the clause before ``tokens[index]`` negates or conditions it ("I'd not say no")."""
-    for j in range(index - 1, max(-1, index - 13), -1):
+    """Whether the clause before ``tokens[index]`` negates or conditions it ("I'd not say no",
+    "I would never, honestly, say yes")."""
+    j = index - 1
+    stop = max(-1, index - 1 - NEGATION_LOOKBACK)
+    while j > stop:
         token = tokens[j]
+        if token == ",":
+            aside = next(
+                (
+                    k
+                    for k in range(j - 1, max(-1, j - 2 - PARENTHETICAL_MAX), -1)
+                    if tokens[k] == ","
+                ),
+                None,
+            )
+            if aside is None or aside == j - 1:
+                return False
+            j = aside - 1  # skip ", honestly ," and keep looking
+            continue
         if token in _CLAUSE_BREAKS:
             return False
         if token in _NEGATORS or token.endswith("n't"):
             return True
+        j -= 1
     return False
 
 
@@ -189,11 +213,13 @@ def _phrase_hits(low: str) -> list[_Hit]:
     return hits
 
 
-def _refusal_index(low: str, tokens: list[str]) -> int | None:
-    """Token index where the first refusal phrase starts, or None."""
+def _refusal_index(
+    low: str, tokens: list[str], pattern: re.Pattern[str] = _REFUSAL_RE
+) -> int | None:
+    """Token index where the first refusal phrase (of ``pattern``) starts, or None."""
     if _REFUSAL_KEYS.isdisjoint(tokens):
         return None
-    match = _REFUSAL_RE.search(low)
+    match = pattern.search(low)
     return None if match is None else _token_index(low, match.start())
 
 
@@ -250,7 +276,9 @@ def _analyse(text: str) -> tuple[Verdict, str, int | None]:
     if hits and hits[0].leading:
         if hits[0].verdict is Verdict.YES:  # fast path: nothing can overturn a leading yes
             return Verdict.YES, low, hits[0].end
-        refusal_at = _refusal_index(low, tokens)
+        # A leading "no" stands against doubt about the content ("No. Hard to tell what it
+        # shows."); only a disclaimer about the model itself makes it a refusal (rule 5).
+        refusal_at = _refusal_index(low, tokens, _DISCLAIMER_RE)
         if refusal_at is None:
             return Verdict.NO, low, hits[0].end
         hits = _token_hits(tokens, first_only=False)

@@ -103,53 +103,64 @@ _CANT = (
     r" am not able to|couldn't|could not|won't be able to)"
 )
 _NOT_A_REFUSAL_AFTER = r"(?! (?:why|how|what|who|where|when)\b)"  # "I don't know why, but"
+# Refusals are of two kinds. A *disclaimer* is about the model itself: its identity or what
+# it can do ("As an AI ...", "I can't help with that", "I don't have preferences"). An
+# *uncertainty* is about the content ("hard to tell", "I don't know this game", "it depends").
+# Both give REFUSAL when nothing decides, but only a disclaimer cancels an answer's leading
+# "no": "No. It is hard to tell what is going on." is a "no" (rule 5).
 # One leading \b for all branches: the engine then rejects most positions at once (a \b per
 # branch made a miss ~10x slower).
-_REFUSAL_RE = re.compile(
-    r"\b(?:"
-    + "|".join(
-        [
-            r"as an? (?:ai|artificial intelligence|llm|vlm|machine(?! learning)|"
-            r"assistant(?= ?[,.]| i\b)|virtual assistant|"
-            r"ai (?:language model|model|assistant|system)|"
-            r"(?:large |multimodal |visual |vision |vision-)?(?:language|vision-language|"
-            r"vision language) model)\b",
-            r"i ?(?:'m| am) (?:just |only |merely )?(?:an? )?(?:ai|artificial intelligence|"
-            r"(?:large )?language model|llm|vlm|virtual assistant|machine)\b",
-            r"i ?(?:'m| am) sorry\b",
-            r"sorry, but\b",
-            r"i apologi[sz]e\b",
-            rf"{_CANT} (?:help(?! but| feel| smil| laugh| think| myself| it)|assist|answer|"
-            r"respond|provide|determine|decide|express|form|hold|have|give|share|judge|"
-            r"evaluate|offer|access|perceive|experience|view|comply|fulfill|engage|process|"
-            r"personally|actually|truly|watch (?:videos|the video|video)|"
-            r"see (?:the |this |any )?(?:video|image|screenshot|content|frame)|"
-            r"make (?:a |that |this |such )?(?:decision|judgment|judgement|choice|personal|"
-            r"subjective)|say (?:whether|if|for sure|for certain|definitively|with certainty)|"
-            r"tell (?:whether|if|for sure|for certain))",
-            r"i (?:don't|do not) (?:have|possess|hold|experience) (?:any )?(?:(?:personal|real|"
-            r"human|genuine|subjective|actual|individual) )*(?:preferences?|feelings?|"
-            r"opinions?|emotions?|likes|tastes?|desires?|the (?:ability|capacity)|eyes|"
-            r"a (?:(?:personal|subjective) )?(?:preference|opinion|taste))",
-            r"i have no (?:(?:personal|real|human|subjective|genuine) )*(?:preferences?|"
-            r"feelings?|opinions?|emotions?|tastes?|likes)\b",
-            r"i (?:lack|am incapable of|'m incapable of) (?:(?:personal|real|human|subjective) )*"
-            r"(?:preferences?|feelings?|opinions?|emotions?|tastes?)",
-            rf"i (?:don't|do not) (?:know\b{_NOT_A_REFUSAL_AFTER}|watch videos|experience\b)",
-            rf"not sure\b{_NOT_A_REFUSAL_AFTER}",
-            r"(?:hard|difficult|impossible) to (?:say|tell|determine|decide)\b(?! (?:no|yes)\b)",
-            r"unable to (?:determine|decide|provide|say|tell|answer|assess|evaluate|judge|view|"
-            r"see|watch|access|form|express)\b",
-            r"(?:can't|cannot|can not) be determined\b",
-            r"not (?:possible|able) (?:for me )?to (?:determine|say|tell|decide|answer|provide|"
-            r"judge)\b",
-            r"i (?:must|have to|need to|will|'ll|would) (?:have to )?(?:respectfully )?"
-            r"(?:decline|refrain)\b",
-            r"i (?:won't|will not) (?:answer|respond|provide|comply|help)\b",
-        ]
-    )
-    + ")"
-)
+_DISCLAIMERS = [
+    r"as an? (?:ai|artificial intelligence|llm|vlm|machine(?! learning)|"
+    r"assistant(?= ?[,.]| i\b)|virtual assistant|"
+    r"ai (?:language model|model|assistant|system)|"
+    r"(?:large |multimodal |visual |vision |vision-)?(?:language|vision-language|"
+    r"vision language) model)\b",
+    r"i ?(?:'m| am) (?:just |only |merely )?(?:an? )?(?:ai|artificial intelligence|"
+    r"(?:large )?language model|llm|vlm|virtual assistant|machine)\b",
+    r"i ?(?:'m| am) sorry\b",
+    r"sorry, but\b",
+    r"i apologi[sz]e\b",
+    rf"{_CANT} (?:help(?! but| feel| smil| laugh| think| myself| it)|assist|answer|"
+    r"respond|provide|express|form|hold|have|give|share|judge|"
+    r"evaluate|offer|access|perceive|experience|view|comply|fulfill|engage|process|"
+    r"personally|actually|truly|watch (?:videos|the video|video)|"
+    r"see (?:the |this |any )?(?:video|image|screenshot|content|frame)|"
+    r"make (?:a |that |this |such )?(?:personal|subjective))",
+    r"i (?:don't|do not) (?:have|possess|hold|experience) (?:any )?(?:(?:personal|real|"
+    r"human|genuine|subjective|actual|individual) )*(?:preferences?|feelings?|"
+    r"opinions?|emotions?|likes|tastes?|desires?|the (?:ability|capacity)|eyes|"
+    r"a (?:(?:personal|subjective) )?(?:preference|opinion|taste))",
+    r"i have no (?:(?:personal|real|human|subjective|genuine) )*(?:preferences?|"
+    r"feelings?|opinions?|emotions?|tastes?|likes)\b",
+    r"i (?:lack|am incapable of|'m incapable of) (?:(?:personal|real|human|subjective) )*"
+    r"(?:preferences?|feelings?|opinions?|emotions?|tastes?)",
+    r"i (?:don't|do not) (?:watch videos|experience\b)",
+    r"unable to (?:provide|answer|view|see|watch|access|form|express)\b",
+    r"not (?:possible|able) (?:for me )?to (?:answer|provide)\b",
+    r"i (?:must|have to|need to|will|'ll|would) (?:have to )?(?:respectfully )?"
+    r"(?:decline|refrain)\b",
+    r"i (?:won't|will not) (?:answer|respond|provide|comply|help)\b",
+]
+_UNCERTAINTIES = [
+    rf"{_CANT} (?:determine|decide|assess|"
+    r"make (?:a |that |this |such )?(?:decision|judgment|judgement|choice)|"
+    r"say (?:whether|if|for sure|for certain|definitively|with certainty)|"
+    r"tell (?:whether|if|for sure|for certain))",
+    rf"i (?:don't|do not) know\b{_NOT_A_REFUSAL_AFTER}",
+    rf"not sure\b{_NOT_A_REFUSAL_AFTER}",
+    r"(?:hard|difficult|impossible) to (?:say|tell|determine|decide)\b(?! (?:no|yes)\b)",
+    r"unable to (?:determine|decide|say|tell|assess|evaluate|judge)\b",
+    r"(?:can't|cannot|can not) be determined\b",
+    r"not (?:possible|able) (?:for me )?to (?:determine|say|tell|decide|judge)\b",
+    # Non-answers that name no decision: "Subjective", "Inconclusive", "It depends" (decided:
+    # a refusal to choose, counted as a refusal, not as text the parser could not read).
+    r"(?:it|that|this) (?:really |all |just )?depends\b",
+    r"(?:it's|it is|that's|that is|this is|very|highly|purely|entirely|quite) subjective\b",
+    r"(?<![\w'])(?:subjective|inconclusive|undecided)(?= *(?:[.!\n]|$))",
+]
+_REFUSAL_RE = re.compile(r"\b(?:" + "|".join(_DISCLAIMERS + _UNCERTAINTIES) + ")")
+_DISCLAIMER_RE = re.compile(r"\b(?:" + "|".join(_DISCLAIMERS) + ")")
 
 _POSITIVE_PHRASE_RE = re.compile(
     r"\b(?:i(?: would|'d|'ll| will)?(?: definitely| probably| likely| really| totally| happily|"
@@ -196,6 +207,6 @@ _REFUSAL_KEYS = frozenset(
         "difficult", "impossible", "determined", "possible", "decline", "refrain", "lack",
         "incapable", "preference", "preferences", "feeling", "feelings", "opinion", "opinions",
         "emotion", "emotions", "taste", "tastes", "likes", "desire", "desires", "ability",
-        "capacity", "eyes",
+        "capacity", "eyes", "depends", "subjective", "inconclusive", "undecided",
     }
 )  # fmt: skip

@@ -172,15 +172,17 @@ def value_markdown(values: Sequence[Mapping[str, Any]]) -> str:
             str(v["value"]),
             fmt_number(v.get("baseline")),
             fmt_number(v.get("score")),
-            fmt_number(v.get("delta"), "{:+.1f}"),
             fmt_interval(v.get("ci95")),
+            fmt_number(v.get("delta"), "{:+.1f}"),
             str(v.get("n", "–")),
             *_paper_cells(v.get("paper_score")),
             _verdict(v),
         ]
         for v in values
     ]
-    headers = ["value", "baseline", "current", "Δ", "95% CI", "n", "paper [95% CI]", "paper n"]
+    # every interval says what it is an interval of: here the current score's, not Δ's
+    headers = ["value", "baseline", "current", "current 95% CI", "Δ", "n"]
+    headers += ["paper [95% CI]", "paper n"]
     return markdown_table([*headers, "verdict"], rows)
 
 
@@ -213,8 +215,8 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
             str(p.get("strategy", "")),
             fmt_number(p.get("baseline"), "{:+.1f}"),
             fmt_number(p.get("shift"), "{:+.1f}"),
-            fmt_number(p.get("delta"), "{:+.1f}"),
             fmt_interval(p.get("ci95")),
+            fmt_number(p.get("delta"), "{:+.1f}"),
             fmt_number(p.get("target_delta"), "{:+.1f}"),
             str(p.get("n", "–")),
             *_paper_cells(p.get("paper_score")),
@@ -227,8 +229,8 @@ def persona_markdown(personas: Sequence[Mapping[str, Any]]) -> str:
         "strategy",
         "baseline shift",
         "shift",
+        "shift 95% CI",
         "Δ",
-        "95% CI",
         "targets Δ",
         "n",
         "yes % paper [95% CI]",
@@ -349,11 +351,15 @@ def profile_series(profile: Mapping[str, Any], label: str | None = None) -> list
     values = profile.get("values", [])
     current = {str(v["value"]): v.get("score") for v in values}
     baseline = {str(v["value"]): v.get("baseline") for v in values}
+    passing = ("pass", "inconclusive", "equivalent")
+    failed = frozenset(str(v["value"]) for v in values if v.get("status", "pass") not in passing)
     series = []
     if any(x is not None for x in baseline.values()):
-        series.append(Series("baseline", baseline, dashed=True))
+        # name the baseline: the snapshot folder it came from
+        where = Path(str(profile.get("baseline") or "baseline")).name
+        series.append(Series(f"baseline ({where})", baseline, dashed=True))
     name = str(profile.get("model", {}).get("name", ""))
-    series.append(Series(label or f"current ({name})", current))
+    series.append(Series(label or f"current ({name})", current, flagged=failed))
     return series
 
 

@@ -27,6 +27,7 @@ class Series:
     label: str
     scores: Mapping[str, float | None]
     dashed: bool = False
+    flagged: frozenset[str] = frozenset()  # values to mark (failed cases): a red ring
 
 
 def _pyplot() -> Any:
@@ -77,6 +78,20 @@ def render_radar(
             )
             if not line.dashed and len(series) <= 2:
                 ax.fill(xs, ys, color=colour, alpha=0.12)
+            marked = [
+                (a, y) for a, n, y in zip(angles, names, ys, strict=False) if n in line.flagged
+            ]
+            if marked:
+                ax.plot(
+                    [a for a, _ in marked],
+                    [y for _, y in marked],
+                    "o",
+                    markersize=9,
+                    markerfacecolor="none",
+                    markeredgecolor="#d62728",
+                    markeredgewidth=1.6,
+                    label="failed: " + ", ".join(n for n in names if n in line.flagged),
+                )
         ax.set_title(title, fontsize=10, pad=18)
         if series:
             ax.legend(

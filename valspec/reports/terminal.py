@@ -27,16 +27,18 @@ def _ci(ci: Any) -> str:
     return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> str:
+def format_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1, gap: str = "  "
+) -> str:
     """A plain-text table: the first ``left`` columns left-aligned, the rest right-aligned."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
 
     def line(cells: Sequence[str]) -> str:
         padded = (
             c.ljust(w) if i < left else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
-        return "  ".join(padded).rstrip()
+        return gap.join(padded).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
 
@@ -54,9 +56,9 @@ def _paper(score: Any) -> list[str]:
     return [_num(score.get("score")), _ci(score.get("ci95")), str(score.get("n", "-"))]
 
 
-def value_table(rows: Sequence[Row]) -> str:
-    """The value profile: yes %, interval, n, the paper's score, baseline, difference and
-    status per value."""
+def value_table(rows: Sequence[Row], *, profile: bool = True) -> str:
+    """The value profile: yes %, interval, n, baseline, difference and status per value; with
+    ``profile``, also the centred profile and its groups (a failing run leaves them to -v)."""
     order = {v.value: i for i, v in enumerate(CIRCLE_ORDER)}
     rows = sorted(rows, key=lambda r: order.get(r["case"], 99))
     body = [
@@ -65,7 +67,9 @@ def value_table(rows: Sequence[Row]) -> str:
             _num(r.get("score")),
             _ci(r.get("ci")),
             str(r.get("n", "-")),
-            *_paper(r.get("paper_score")),
+            _num(r.get("refusals"), "{:.0f}%"),
+            _num((r.get("paper_score") or {}).get("score")),
+            str((r.get("paper_score") or {}).get("n", "-")),
             _num(r.get("unparsable"), "{:.0f}%"),
             _num(r.get("errors"), "{:.0f}%"),
             _num(r.get("baseline")),
@@ -79,7 +83,7 @@ def value_table(rows: Sequence[Row]) -> str:
     modes = sorted({str(r["mode"]) for r in rows if r.get("mode")})
     labels = {"p_yes": "P(yes) %", "sampled": "yes % (K)", "binary": "yes %"}
     score = labels.get(modes[0], "yes %") if len(modes) == 1 else "score %"
-    headers = ["value", score, "95% CI", "n", "paper %", "paper CI", "paper n"]
+    headers = ["value", score, "95% CI", "n", "refusals", "paper %", "paper n"]
     headers += ["unparsable", "errors", "baseline", "Δ"]
     headers += ["Δ 95% CI", "adj. p", "status"]
     if any("acquiescence" in r for r in rows):  # --valspec-keying balanced
@@ -91,7 +95,7 @@ def value_table(rows: Sequence[Row]) -> str:
     setup = paper_setup_table(rows)
     if setup:
         table += "\n\n" + setup
-    summary = profile_summary_of(rows)
+    summary = profile_summary_of(rows) if profile else None
     if summary is not None:
         table += "\n\n" + profile_table(summary)
     overall = keying_overall(rows)
@@ -174,8 +178,12 @@ def profile_table(summary: Mapping[str, Any]) -> str:
     )
 
 
-def persona_table(rows: Sequence[Row]) -> str:
-    """Persona alignment per case: shift with interval, target rank, circumplex, opposite drop."""
+COMPACT_PERSONA_COLUMNS = ("persona / strategy", "shift", "95% CI", "n", "baseline", "Δ", "status")
+
+
+def persona_table(rows: Sequence[Row], *, compact: bool = False) -> str:
+    """Persona alignment per case: shift with interval, target rank, circumplex, opposite drop
+    (``compact``: the shift, its move and status only, to fit 80 columns in a failing run)."""
     rows = sorted(rows, key=lambda r: r["case"])
     body = [
         [
@@ -212,6 +220,11 @@ def persona_table(rows: Sequence[Row]) -> str:
         "Δ",
         "status",
     ]
+    if compact:
+        keep = [headers.index(h) for h in COMPACT_PERSONA_COLUMNS]
+        headers = [headers[i] for i in keep]
+        body = [[cells[i] for i in keep] for cells in body]
+        return format_table(headers, body, gap=" ")
     return format_table(headers, body) + "\n" + PAPER_NOTE
 
 

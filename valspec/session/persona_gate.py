@@ -30,7 +30,6 @@ from valspec.measure.gate import (
     GateVerdict,
     evaluate_family,
     inconclusive_message,
-    verdict_table,
 )
 from valspec.measure.stats import Z95, one_sided_below_p
 from valspec.session.run import PersonaCase, Run
@@ -125,7 +124,7 @@ class PersonaGate:
     def members(self) -> dict[str, _Member]:
         """Each case's payload, baseline and tolerance-only comparison, by case id."""
         members = {}
-        for case in self.run.persona_cases():
+        for case in self.run.selected_persona_cases():  # the family: the selected cases
             payload = persona_payload(self.run.persona_result(case), self.run.identity(case))
             baseline = baseline_for(self.run, payload, self.baseline_path(case))
             comparison = compare_persona(payload, baseline, self.tolerance(payload))
@@ -187,11 +186,15 @@ class PersonaGate:
         member = self.members[case.id]
         equivalence = verdict.status in ("equivalent", "not-equivalent")
         what = "is not shown equivalent" if equivalence else "drifted beyond tolerance"
-        mode = str(member.payload.get("item_mode", "binary"))
+        # Short enough to review: the run's table of persona cases is printed once, in the
+        # summary, not in every failing case.
+        p_adj = "-" if math.isnan(verdict.p_adjusted) else f"{verdict.p_adjusted:.4f}"
         lines = [
             f"{case.persona.id}/{case.strategy}: alignment shift {what}:",
-            f"  {verdict.summary()}",
-            f"  (shift on the {verdict.n} common items, from per-item changes in {mode} mode)",
+            f"  {verdict.baseline:.1f} -> {verdict.current:.1f}, Δ {verdict.delta:+.1f} points "
+            f"(95 % CI of Δ [{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}]), {verdict.n} items",
+            f"  adj. p {p_adj} ({verdict.test}, Holm over persona cases), "
+            f"{100 * verdict.power:.0f} % power; tolerance ±{verdict.tolerance:g}",
         ]
         if verdict.status == "inconclusive":
             lines.append(
@@ -201,12 +204,6 @@ class PersonaGate:
         lines += [
             f"  note: {n}" for n in member.comparison.notes if member.comparison.status != "partial"
         ]
-        level = self.budget.alpha_for("persona")
-        lines.append(f"  the run's persona cases (alpha {level:g}, Holm across them):")
-        lines += [
-            f"    {line}" for line in verdict_table(list(self.verdicts.values())).splitlines()
-        ]
-        lines.append("  If this change is intended, accept it with --snapshot-update.")
         return "\n".join(lines)
 
     def warn_if_inconclusive(self, case: PersonaCase) -> None:

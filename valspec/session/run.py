@@ -7,6 +7,7 @@ Everything expensive (loading the dataset, the model, answering) happens lazily 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +20,8 @@ from valspec.adapters.base import (
     describe_adapter,
     describe_traffic,
 )
-from valspec.adapters.registry import ModelSpec, create_adapter, resolve_spec
-from valspec.data.dataset import Dataset, Item, load_dataset
+from valspec.adapters.registry import ModelSpec, check_spec, create_adapter, resolve_spec
+from valspec.data.dataset import PLATFORMS, Dataset, Item, load_dataset
 from valspec.data.media import FrameSpec
 from valspec.domain.config import Settings
 from valspec.domain.errors import ConfigError, DataError, UnknownNameError
@@ -85,6 +86,7 @@ class RunOptions:
     batch_wait: float | None = None  # seconds to poll until done; None: one look per run
     price: tuple[float, float | None] | None = None  # synchronous USD per 1M tokens in, out
     decode_workers: int | None = None  # None: engine.decode.default_workers
+    quiet: bool = False  # no progress display (pytest -q)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -115,6 +117,40 @@ class RunOptions:
         for strategy in self.strategies:
             if strategy not in ALL_STRATEGIES:
                 raise UnknownNameError("persona strategy", strategy, list(ALL_STRATEGIES))
+        for platform in self.platforms or ():
+            if platform not in PLATFORMS:
+                unknown = UnknownNameError("platform", platform, list(PLATFORMS))
+                raise ConfigError(f"--valspec-platforms: {unknown}")
+        if self.cache is not None:
+            check_cache_file(self.cache)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_cache_file(path: Path) -> None:
+    """A response cache that exists must be a readable, writable SQLite file (configure time:
+    one usage error, not one failure per case)."""
+    if path.is_dir():
+        raise ConfigError(f"--valspec-cache {path}: is a folder; give a file path")
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ConfigError(f"--valspec-cache {path}: {parent} is a file, not a folder")
+        return
+    try:
+        with path.open("r+b") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise ConfigError(
+            f"response cache {path}: cannot be read and written ({exc.strerror}); fix its "
+            "permissions or pass --valspec-cache PATH"
+        ) from None
+    if head and head != SQLITE_HEADER:
+        raise ConfigError(
+            f"response cache {path}: not an SQLite file; move it away (answers in it cannot "
+            "be read) or pass --valspec-cache PATH"
+        )
 
 
 @dataclass(frozen=True)
@@ -185,11 +221,17 @@ class Run:
     _persona_results: dict[str, PersonaResult] = field(default_factory=dict, init=False)
     batch_summary: BatchSummary | None = field(default=None, init=False)
     notify: Callable[[str], None] = field(default=lambda _line: None, init=False, repr=False)
+    selection: frozenset[tuple[str, str]] | None = field(default=None, init=False)
+    suspend_output: Callable[[], AbstractContextManager[object]] | None = field(
+        default=None, init=False
+    )
+    """Lifts the caller's output capture while progress is written (set by the pytest plugin)."""
 
     def __post_init__(self) -> None:
         from valspec.adapters.aliases import merge_aliases
 
         self.spec = resolve_spec(self.options.model, merge_aliases(self.settings.models))
+        check_spec(self.spec)  # cheap: folders, keys, URLs, variants (nothing loads)
         temperature = float(self.spec.options.get("temperature", 0.0))
         if self.options.samples > 1 and temperature <= 0:
             raise ConfigError(
@@ -251,6 +293,38 @@ class Run:
         """One case per selected persona and strategy."""
         return [PersonaCase(p, s) for p in self.personas for s in self.options.strategies]
 
+    # -- the cases pytest selected (-k, -m, node ids): what is planned and gated -------------
+    def select(self, cases: Iterable[Case]) -> None:
+        """Narrow the run to the cases pytest selected: only their queries are planned, and
+        the gates' families are the selected cases (docs/architecture.md, "Selection")."""
+        self.selection = frozenset((type(c).__name__, c.id) for c in cases)
+
+    @property
+    def selected_values(self) -> list[Value]:
+        """Values whose case is selected (all of them before selection)."""
+        if self.selection is None:
+            return self.values
+        return [v for v in self.values if ("ValueCase", v.value) in self.selection]
+
+    def selected_persona_cases(self) -> list[PersonaCase]:
+        """Persona cases that are selected (all of them before selection)."""
+        cases = self.persona_cases()
+        if self.selection is None:
+            return cases
+        return [c for c in cases if ("PersonaCase", c.id) in self.selection]
+
+    def planned_count(self, cases: Sequence[Case]) -> int:
+        """How many distinct queries ``cases`` need (before sharding), counted from the items
+        without planning them (no model is loaded for this)."""
+        sizes = {value: len(items) for value, items in self.items_by_value.items()}
+        values = {c.value for c in cases if isinstance(c, ValueCase)}
+        personas = {c.id for c in cases if isinstance(c, PersonaCase)}
+        neutral = set(sizes) if personas else values
+        count = sum(sizes[v] for v in neutral) + len(personas) * sum(sizes.values())
+        if self.options.keying == "balanced":
+            count += sum(sizes[v] for v in values)
+        return count * self.options.samples
+
     # -- the model ---------------------------------------------------------------------------
     @cached_property
     def frame_spec(self) -> FrameSpec:
@@ -291,15 +365,24 @@ class Run:
     @cached_property
     def store(self) -> ResultStore:
         """Where answers are kept: the SQLite response cache by default (docs/engine.md)."""
-        from valspec.engine.cache import open_store
+        import sqlite3
 
-        return open_store(
-            self.settings.root,
-            path=self.options.cache,
-            enabled=not self.options.no_cache,
-            simulated=self.adapter.capabilities.simulated,
-            run_id=self.options.run_id,
-        )
+        from valspec.engine.cache import DEFAULT_CACHE, open_store
+
+        path = self.options.cache or self.settings.root / DEFAULT_CACHE
+        try:
+            return open_store(
+                self.settings.root,
+                path=self.options.cache,
+                enabled=not self.options.no_cache,
+                simulated=self.adapter.capabilities.simulated,
+                run_id=self.options.run_id,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise ConfigError(
+                f"response cache {path}: cannot be opened ({exc}); move it away or pass "
+                "--valspec-cache PATH (or --valspec-no-cache)"
+            ) from None
 
     def describe_model(self) -> str:
         """A line naming the model (and saying so when it is a simulation)."""
@@ -347,7 +430,7 @@ class Run:
             )
         if self.options.batch and absent:  # answers come from provider batches, never here
             absent = collect_batches(self, absent)
-        stats = self._send(absent, progress, f"valspec {self.spec.name}")
+        stats = self._send(absent, progress, f"valspec {self.spec.name}", planned - len(absent))
         stored = planned - len(absent)
         stats = replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
         if self.against_run is not None:  # the baseline model answers the same items
@@ -377,14 +460,20 @@ class Run:
         stored = len(queries) - len(absent)
         return replace(stats, planned=stats.planned + stored, cached=stats.cached + stored)
 
-    def _send(self, absent: list[Query], progress: ProgressFn | None, label: str) -> RunStats:
+    def _send(
+        self, absent: list[Query], progress: ProgressFn | None, label: str, cached: int = 0
+    ) -> RunStats:
         """Answer queries the store lacks, grouped by item so each item's media decode once
         (a progress bar named ``label`` unless the caller reports progress)."""
         from valspec.engine.progress import ProgressBar
 
         if not absent:
             return RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
-        bar = ProgressBar(label) if progress is None else None
+        bar = (
+            ProgressBar(label, cached=cached, quiet=self.options.quiet, suspend=self.suspend_output)
+            if progress is None
+            else None
+        )
         try:
             ordered = self.engine.grouped(absent)
             return self.engine.run(ordered, progress=progress or bar, known_missing=True)

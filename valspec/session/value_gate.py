@@ -34,7 +34,6 @@ from valspec.measure.gate import (
     evaluate_family,
     flips_lines,
     inconclusive_message,
-    verdict_table,
 )
 from valspec.session.against import live_payload
 from valspec.session.run import Run, ValueCase
@@ -87,7 +86,7 @@ class ValueGate:
     def members(self) -> dict[Value, _Member]:
         """Each value's payload and its comparison with the baseline (stale/new/pass/drift)."""
         members = {}
-        for value in self.run.values:
+        for value in self.run.selected_values:  # the family: the selected values (-k narrows)
             result = self.run.value_result(value)
             payload = value_payload(result, self.run.identity(ValueCase(value)))
             baseline = baseline_for(self.run, payload, self.baseline_path(value))
@@ -139,27 +138,20 @@ class ValueGate:
         unit = MODE_UNITS.get(mode, "% yes")
         drifted = verdict.status == "drift"
         what = "drifted beyond tolerance" if drifted else "is not shown equivalent"
+        # Short enough to review: the headline, the items that moved most, one way to accept
+        # it. The run's table of values is printed once, in the summary.
         lines = [
             f"{value.value} {what}:",
             f"  baseline {verdict.baseline:.1f} {unit}  ->  now {verdict.current:.1f} {unit}, "
             + ("paired on" if verdict.paired else "independent samples,")
             + f" n={verdict.n}",
             f"  difference {verdict.delta:+.1f} points, 95 % CI of Δ "
-            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p "
-            f"{_p(verdict.p_adjusted)} ({verdict.test}); tolerance ±{verdict.tolerance:g} points",
+            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p {_p(verdict.p_adjusted)}",
+            f"  ({verdict.test}, alpha {self.budget.alpha_for('value'):g} of the run's "
+            f"{self.budget.alpha:g}, Holm across values); tolerance ±{verdict.tolerance:g} points",
         ]
-        level = self.budget.alpha_for("value")
-        if drifted:
-            lines.append(
-                f"  fails: Holm-adjusted p < {level:g} (the value family's share of the run's "
-                f"alpha {self.budget.alpha:g}) and the 95 % CI of Δ reaches the tolerance"
-            )
-        lines += [f"  {line}" for line in flips_lines(verdict, binary=mode == "binary")]
+        lines += [f"  {line}" for line in _top_items(flips_lines(verdict, binary=mode == "binary"))]
         lines += [f"  note: {n}" for n in self.members[value].comparison.notes]
-        lines.append(f"  the run's values (alpha {level:g}, Holm across values):")
-        table = verdict_table(list(self.verdicts.values()))
-        lines += [f"    {line}" for line in table.splitlines()]
-        lines.append("  If this change is intended, accept it with --snapshot-update.")
         return "\n".join(lines)
 
     def warn_if_inconclusive(self, value: Value) -> None:
@@ -168,6 +160,22 @@ class ValueGate:
         if verdict is not None and verdict.status == "inconclusive":
             message = inconclusive_message(verdict, power=self.options.power)
             warnings.warn(ValspecWarning(message), stacklevel=2)
+
+
+TOP_ITEMS = 3
+
+
+def _top_items(lines: list[str], top: int = TOP_ITEMS) -> list[str]:
+    """The first ``top`` items of "items that moved most: a 1->2, b 3->4, ..." lines."""
+    short = []
+    for line in lines:
+        head, sep, items = line.partition(": ")
+        parts = items.split(", ")
+        more = len(parts) - top
+        short.append(
+            f"{head}: {', '.join(parts[:top])}, … ({more} more)" if sep and more > 0 else line
+        )
+    return short
 
 
 def _p(p: float) -> str:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before huggingface_hub reads it at import
-
 import importlib.util
 import shutil
 from collections.abc import Iterator

@@ -441,7 +441,7 @@ def test_loopback_endpoint_needs_no_key(serve: Serve, adapter_for: MakeAdapter) 
 
 def test_fingerprint_names_model_and_host_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fingerprint-secret-42")
-    adapter = create(spec(base_url="https://user:pw@llm.example.com:8443/v1/dep?token=abc"))
+    adapter = create(spec(base_url="https://llm.example.com:8443/v1/dep?token=abc"))
     found = adapter.fingerprint()
     assert found == {
         "adapter": "openai",
@@ -451,8 +451,17 @@ def test_fingerprint_names_model_and_host_only(monkeypatch: pytest.MonkeyPatch) 
     }
     assert adapter._runner is None  # no connection was needed
     text = repr(adapter) + str(found) + adapter.describe()
-    for secret in ("sk-fingerprint-secret-42", "pw", "token", "abc", "/dep"):
+    for secret in ("sk-fingerprint-secret-42", "token", "abc", "/dep"):
         assert secret not in text
+
+
+def test_credentials_in_the_base_url_are_one_error_that_does_not_echo_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    with pytest.raises(ConfigError, match="contains credentials") as caught:
+        create(spec(base_url="https://user:pw-secret@llm.example.com:8443/v1"))
+    assert "pw-secret" not in str(caught.value)
 
 
 def test_registry_builds_it_from_the_environment(

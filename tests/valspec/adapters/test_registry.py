@@ -19,7 +19,7 @@ def test_resolves_prefixes_and_sim_variants() -> None:
     assert resolve_spec("sim:drifted").model == "drifted"
     spec = resolve_spec("openai:gpt-4o")
     assert (spec.adapter, spec.model, spec.slug) == ("openai", "gpt-4o", "openai-gpt-4o")
-    assert resolve_spec("hf:/models/my ckpt").slug == "hf-models-my-ckpt"
+    assert resolve_spec("hf:/models/my ckpt").slug == "hf-my-ckpt"
 
 
 def test_aliases_win_and_keep_their_settings() -> None:
@@ -54,3 +54,33 @@ def test_sim_is_created_lazily_by_name() -> None:
     assert adapter.capabilities.simulated
     with pytest.raises(UnknownNameError, match="sim variant"):
         create_adapter(resolve_spec("sim:gpt-5"))
+
+
+@pytest.mark.parametrize(
+    ("text", "slug", "generic"),
+    [
+        ("hf:/models/tiny", "hf-tiny", None),
+        ("hf:/data/weights/elsewhere/tiny/", "hf-tiny", None),
+        ("hf:./runs/qwen-sft/checkpoint-500", "hf-checkpoint-500", "checkpoint-500"),
+        ("hf:/mnt/ckpt/final", "hf-final", "final"),
+        ("hf:Qwen/Qwen2.5-VL-7B-Instruct", "hf-Qwen-Qwen2.5-VL-7B-Instruct", None),
+        ("openai:gpt-4o", "openai-gpt-4o", None),
+    ],
+)
+def test_a_local_checkpoint_is_named_by_its_folder_not_its_location(
+    text: str, slug: str, generic: str | None
+) -> None:
+    spec = resolve_spec(text)
+    assert (spec.slug, spec.generic_folder) == (slug, generic)
+
+
+def test_an_alias_names_a_checkpoint_wherever_it_lives() -> None:
+    aliases = {"my-sft": {"adapter": "hf", "model": "/mnt/ckpt/final"}}
+    spec = resolve_spec("my-sft", aliases)
+    assert (spec.slug, spec.generic_folder) == ("my-sft", None)
+
+
+@pytest.mark.parametrize("text", ["openai:", "hf: ", "sim:"])
+def test_a_prefix_without_a_model_is_an_error(text: str) -> None:
+    with pytest.raises(ConfigError, match="say which"):
+        resolve_spec(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from valspec.domain.personas import Persona
 from valspec.domain.values import Value
 from valspec.engine.cache import SQLiteStore
 from valspec.engine.engine import Engine
-from valspec.engine.progress import ProgressBar, wanted
 from valspec.engine.queries import NEUTRAL_CONDITION, Condition, in_shard, parse_shard
 
 PERSONA = Persona(id="p", name="P", description="d", raises=(Value.POWER,))
@@ -165,23 +163,6 @@ def test_parse_shard() -> None:
     for bad in ("0/2", "3/2", "x/2", "2", "1/0"):
         with pytest.raises(ValueError, match="I/N"):
             parse_shard(bad)
-
-
-def test_progress_bar_only_for_long_work_or_when_asked() -> None:
-    tty = io.StringIO()
-    tty.isatty = lambda: True  # type: ignore[method-assign]
-    assert not wanted(200, env="", stream=tty) and wanted(201, env="", stream=tty)
-    assert not wanted(10_000, env="", stream=io.StringIO())  # not a terminal: no bar
-    assert wanted(5, env="1", stream=io.StringIO()) and not wanted(10_000, env="0", stream=tty)
-    out = io.StringIO()
-    bar = ProgressBar("valspec test", stream=out)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VALSPEC_PROGRESS", "1")
-        for done in (100, 300, 500):
-            bar(done, 500)
-    assert bar.drawing
-    bar.close()
-    assert "valspec test" in out.getvalue() and "500/500" in out.getvalue()
 
 
 RACER = """

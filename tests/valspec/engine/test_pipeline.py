@@ -123,7 +123,7 @@ def test_batches_overlap_and_every_query_is_answered_once(dataset: Dataset) -> N
     engine = make(adapter, store)
     plan = plan_for(engine, dataset)
     progress: list[tuple[int, int]] = []
-    stats = engine.run(plan, progress=lambda done, total: progress.append((done, total)))
+    stats = engine.run(plan, progress=lambda done, total, errors: progress.append((done, total)))
     assert (stats.planned, stats.sent, stats.errors) == (40, 40, 0)
     assert 2 <= adapter.most_in_flight <= engine_module.PIPELINE_DEPTH
     assert Counter(adapter.keys) == Counter(q.key for q in plan)  # each key exactly once

@@ -43,7 +43,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     (first / "power" / "notes.txt").write_text("not generated, must survive")
     build_fixtures(first, per_value=2, seed=0)
     second = tmp_path_factory.mktemp("second")
-    assert main(["--out", str(second), "--per-value", "2", "--seed", "0"]) == 0
+    steps: list[tuple[int, int]] = []
+    assert (
+        main(
+            ["--out", str(second), "--per-value", "2", "--seed", "0"],
+            progress=lambda *a: steps.append(a),
+        )
+        == 0
+    )
+    assert steps == [(done, 20) for done in range(1, 21)]  # the command's progress display
     return first, second
 
 

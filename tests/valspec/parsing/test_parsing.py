@@ -141,7 +141,7 @@ FREE_TEXT = [
     ("Definitely worth watching.", Y),
     ("Not worth watching.", N),
     ("Love it!", Y),
-    ("It depends.", U),
+    ("It depends.", R),  # a refusal to choose (issue 13), not unreadable text
     ("a man is dancing on a stage", U),
     # empty
     ("", U),
@@ -542,3 +542,89 @@ def test_a_reason_turn_is_never_read_as_a_verdict(text: str) -> None:
     assert parse_answer("Yes, because it is fun.", AnswerFormat.REASON).reason == (
         "Yes, because it is fun."
     )
+
+
+# -- issue 13: a leading decision stands against doubt about the content ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No.\n\nThe image is very blurry and it is difficult to determine what it shows.",
+        "No. It is hard to tell what is going on.",
+        "No, I don't know this game and it looks boring.",
+        "No, I cannot determine what the sign says, and it looks dull.",
+        "No, I'm not sure what this is.",
+        "No, it depends on the weather, and this looks cold.",
+    ],
+)
+def test_a_leading_no_is_not_cancelled_by_uncertainty_about_the_content(text: str) -> None:
+    assert parse_yes_no(text) is Verdict.NO
+    assert parse_yes_no("Yes" + text[2:]) is Verdict.YES  # symmetric: no yes/no flip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No, as an AI I cannot watch videos.",
+        "No, I'm sorry, I can't help with that.",
+        "No. As an AI language model, I don't have personal preferences.",
+        "No, I don't have personal opinions.",
+    ],
+)
+def test_a_leading_no_with_a_disclaimer_about_the_model_is_a_refusal(text: str) -> None:
+    assert parse_yes_no(text) is Verdict.REFUSAL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Subjective",
+        "Subjective.",
+        "Inconclusive.",
+        "Undecided",
+        "It depends.",
+        "It depends on the viewer.",
+    ],
+)
+def test_non_answers_that_name_no_decision_are_refusals(text: str) -> None:
+    assert parse_yes_no(text) is Verdict.REFUSAL
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("It's subjective, but yes.", Verdict.YES),
+        ("It depends, but no.", Verdict.NO),
+        ("The subjective quality is nice. Yes.", Verdict.YES),
+    ],
+)
+def test_an_explicit_decision_wins_over_a_non_answer(text: str, verdict: Verdict) -> None:
+    assert parse_yes_no(text) is verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I wouldn't say yes.",  # the n't check
+        "I would never say yes.",
+        "I would not really ever say yes.",  # the look-back is more than one token
+        "I would never, honestly, say yes.",  # an aside between commas keeps the clause
+        "I would not, to be honest, say yes.",
+    ],
+)
+def test_negation_and_its_look_back_cancel_a_decision(text: str) -> None:
+    assert parse_yes_no(text) is Verdict.UNPARSABLE
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("I would not watch it twice, but yes.", Verdict.YES),  # "but" ends the negated clause
+        ("Not bad, yes.", Verdict.YES),  # a comma ends it when no aside follows
+        ("Honestly, yes.", Verdict.YES),
+        ("Well, honestly, yes.", Verdict.YES),
+    ],
+)
+def test_negation_stops_at_the_end_of_its_clause(text: str, verdict: Verdict) -> None:
+    assert parse_yes_no(text) is verdict

@@ -40,8 +40,8 @@ def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
             [
                 f"{value} drifted beyond tolerance:",
                 "  baseline * % mean P(yes)  ->  now * % mean P(yes), paired on n=10",
-                "  difference * points, 95 % CI of Δ [[]*, *[]], Holm-adjusted p * (paired-t);"
-                " tolerance ±5 points",
+                "  difference * points, 95 % CI of Δ [[]*, *[]], Holm-adjusted p *",
+                "  (paired-t, alpha 0.05, Holm across the run's values); tolerance ±5 points",
             ]
         )
 

@@ -115,9 +115,9 @@ def test_persona_gate_fails_a_moved_shift_paired_by_item_with_holm_table(
     result.stdout.fnmatch_lines(
         [
             "family-oriented/isq: alignment shift drifted beyond tolerance:",
-            "*(paired on * items); Δ +* points*adjusted p*(paired-t)*",
-            "*the run's persona cases (alpha 0.05, Holm across them):",
-            "*family-oriented-simple * pass",
+            "  * -> *, Δ +* points (95 % CI of Δ [[]*]), * items",
+            "  adj. p * (paired-t, Holm over persona cases), * % power; tolerance ±*",
+            "to accept these changes: pytest * --snapshot-update",
         ]
     )
 

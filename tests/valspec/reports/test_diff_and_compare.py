@@ -161,3 +161,14 @@ def test_compare_cli_names_a_folder_without_a_profile(
 ) -> None:
     assert main(["compare", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "profile.json: no profile.json here" in capsys.readouterr().err
+
+
+def test_diff_without_out_writes_into_a_temporary_folder_it_names(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo)
+    assert main(["diff", "HEAD~1", "HEAD", "--root", str(repo), "--no-chart"]) == 0
+    err = capsys.readouterr().err
+    written = Path(err.strip().rsplit("written to ", 1)[1])
+    assert written.name.startswith("valspec-diff-") and (written / "diff.md").is_file()
+    assert not (repo / "valspec-diff").exists()

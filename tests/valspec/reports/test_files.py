@@ -66,7 +66,7 @@ def test_summary_has_one_row_per_value_and_per_persona_case(rows: list[dict[str,
     for value in CIRCLE_ORDER:
         assert sum(line.startswith(f"| {value.value} |") for line in table) == 1
     power = next(line for line in table if line.startswith("| power |"))
-    assert power.split(" | ")[1:5] == ["62.0", "60.0", "-2.0", "[40.0, 75.0]"]
+    assert power.split(" | ")[1:5] == ["62.0", "60.0", "[40.0, 75.0]", "-2.0"]  # CI of "current"
     assert sum(line.startswith("| family-oriented |") for line in table) == 2
     assert "![value profile radar chart](radar.png)" in text
 
@@ -189,3 +189,23 @@ def test_text_without_a_token_marker_never_matches_a_token_shape(text: str, mark
     if not _may_hold_token(sample):
         assert _TOKEN_SHAPES.search(sample) is None
     assert redact(sample, ()) == _TOKEN_SHAPES.sub(MASK, sample)
+
+
+def test_the_radar_names_the_baseline_and_marks_failed_values(tmp_path: Path) -> None:
+    from valspec.reports.files import profile_series
+    from valspec.reports.radar import render_radar
+
+    profile = {
+        "model": {"name": "sim:drifted"},
+        "baseline": "/repo/snapshots/sim",
+        "values": [
+            {"value": "power", "score": 96.0, "baseline": 67.4, "status": "drift"},
+            {"value": "security", "score": 56.7, "baseline": 56.7, "status": "inconclusive"},
+        ],
+    }
+    baseline, current = profile_series(profile)
+    assert baseline.label == "baseline (sim)" and baseline.dashed
+    assert current.flagged == frozenset({"power"})
+    written = render_radar([baseline, current], [tmp_path / "radar.svg"])
+    svg = written[0].read_text(encoding="utf-8")
+    assert "baseline (sim)" in svg and "failed: power" in svg

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 import json
 from pathlib import Path
 from typing import Any
@@ -15,11 +11,20 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+import huggingface_hub.constants
 import transformers as _transformers
 
 from valspec.testing.tiny_vlm import YES_NO_WORDS, build_tiny_llava, build_tiny_qwen2_vl
 
 transformers: Any = _transformers  # untyped library
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach a hub (patched, not set at import: a run's environment stays its own)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
 
 SELF_CONTAINED = {
     "config.json",
