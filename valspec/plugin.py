@@ -18,9 +18,11 @@ from valspec.domain.errors import ValspecError
 from valspec.domain.exit_codes import ExitCode
 from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
 from valspec.engine.batch import BatchPending
+from valspec.measure.budget import Budget
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
 from valspec.session.against import LiveBaseline
+from valspec.session.families import suite_budget
 from valspec.session.persona_gate import PersonaGate
 from valspec.session.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
 from valspec.session.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
@@ -299,6 +301,12 @@ def pytest_collection_modifyitems(config: pytest.Config) -> None:
         raise pytest.UsageError(error)
 
 
+def _budget(config: pytest.Config, run: Run) -> Budget:
+    """The run's error budget: the suite's alpha over the full suite's family sizes."""
+    alpha = config.getoption("valspec_alpha")
+    return suite_budget(run, float(run.settings.alpha if alpha is None else alpha))
+
+
 def selection_line(run: Run, cases: list[Case]) -> str:
     """The header line: how many cases of the full suite run and how many queries they plan."""
     values = sum(isinstance(c, ValueCase) for c in cases)
@@ -415,6 +423,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and not hasattr(session.config, "workerinput"):
         reporter.write_line(line)
+        reporter.write_line("valspec: " + _budget(session.config, run).describe())
     if hasattr(session.config, "workerinput") or not (run.options.offline or run.options.batch):
         return  # under xdist the workers' session fixture reports it
     if run.options.batch and reporter is not None:  # batch lines are the run's header
@@ -460,7 +469,6 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
 def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> ValueGate:
     """Every value of the run compared with its baseline once, Holm-corrected as a family."""
     from valspec.measure.gate import GateOptions
-    from valspec.session.families import suite_budget
 
     settings, get = valspec_run.settings, request.config.getoption
     try:
@@ -478,7 +486,7 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
     def tolerance(payload: dict[str, Any]) -> float:
         return settings.tolerance_for(str(payload.get("value")))
 
-    budget = suite_budget(valspec_run, options.alpha)
+    budget = _budget(request.config, valspec_run)
     return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options, budget)
 
 

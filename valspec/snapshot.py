@@ -8,6 +8,7 @@ beyond tolerance or went stale, and a pull request shows only real changes.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 ToleranceFn = Callable[[Payload], float]
 
 
-def make_extension(directory: Path, tolerance: ToleranceFn) -> type[SingleFileSnapshotExtension]:
+def make_extension(
+    directory: Path, tolerance: ToleranceFn, moved: Callable[[], bool] = lambda: False
+) -> type[SingleFileSnapshotExtension]:
     """A syrupy extension class storing JSON payloads in ``directory``, matched with tolerance."""
 
     class ValspecSnapshotExtension(SingleFileSnapshotExtension):
@@ -46,6 +49,19 @@ def make_extension(directory: Path, tolerance: ToleranceFn) -> type[SingleFileSn
             name = cls.get_snapshot_name(test_location=test_location, index=0)
             return location.parent == directory and location.stem == name
 
+        @classmethod
+        def write_snapshot_collection(cls, *, snapshot_collection: Any, **kwargs: Any) -> None:
+            """Write the file atomically (a temporary file renamed over it), so an xdist worker
+            reading baselines never sees another worker's half-written snapshot."""
+            path = Path(snapshot_collection.location)
+            text = next(iter(snapshot_collection)).data
+            if not isinstance(text, str):
+                raise TypeError(f"can't write a snapshot of {type(text).__name__}, expected str")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(path)
+
         def serialize(self, data: Any, **kwargs: Any) -> str:
             return dump_payload(data)
 
@@ -53,6 +69,8 @@ def make_extension(directory: Path, tolerance: ToleranceFn) -> type[SingleFileSn
             try:  # unchanged (the usual case), both are the same text: parsed once
                 current, stored = parse_json(serialized_data), parse_json(snapshot_data)
             except (TypeError, json.JSONDecodeError):
+                return False
+            if moved():  # the gate failed this case: an update must rewrite its baseline
                 return False
             return not compare_payload(current, stored, tolerance(current)).failed
 
@@ -71,7 +89,9 @@ class BaselineCheck:
         update: bool,
         model: str,
     ) -> None:
-        self.snapshot = snapshot.use_extension(make_extension(directory, tolerance))
+        self._moved = False
+        extension = make_extension(directory, tolerance, lambda: self._moved)
+        self.snapshot = snapshot.use_extension(extension)
         self.tolerance = tolerance
         self.update = update
         self.model = model
@@ -83,12 +103,13 @@ class BaselineCheck:
         ext = self.snapshot.extension
         return Path(ext.get_location(test_location=self.snapshot.test_location, index=0))
 
-    def compare(self, payload: Payload) -> Comparison:
+    def compare(self, payload: Payload, *, moved: bool = False) -> Comparison:
         """Compare with the stored baseline and let syrupy record (or, updating, write) it."""
         baseline = read_baseline(self.path)
         comparison = compare_payload(payload, baseline, self.tolerance(payload))
         # Always go through syrupy: it marks the snapshot as used and, when updating, writes it
         # (the comparison above, not syrupy's generic diff, decides and explains a failure).
+        self._moved = moved  # the gate's verdict decides what --snapshot-update rewrites
         self.matched = self.snapshot == payload
         return comparison
 

@@ -47,28 +47,31 @@ __all__ = [
 def _threshold_failures(
     run: Run, name: str, tally: Tally, level: float, errors: Mapping[str, str] | None = None
 ) -> list[str]:
-    """Answer-quality checks: a rate fails only when a one-sided exact binomial test at the
-    quality family's per-test ``level`` shows it above its maximum (never on the point rate)."""
+    """Answer checks. Unparsable answers are the model's behaviour, so their rate fails only
+    when a one-sided exact binomial test at the quality family's per-test ``level`` shows it
+    above its maximum. Failed queries are missing data, not an estimate (they are asked again
+    on the next run), so more of them than ``max_error_rate`` fails the case as incomplete."""
     settings = run.settings
     problems = []
     if tally.decided == 0:
         problems.append(f"{name}: no answer said yes or no ({tally.total} queries)")
-    checks = (
-        ("unparsable", "of answers were unparsable", settings.max_unparsable_rate),
-        ("error", "of queries failed", settings.max_error_rate),
-    )
-    for kind, what, maximum in checks:
-        count = getattr(tally, kind)
-        p = rate_above_p(count, tally.total, maximum)
-        if math.isnan(p) or p >= level:
-            continue
+    count = tally.unparsable
+    p = rate_above_p(count, tally.total, settings.max_unparsable_rate)
+    if not math.isnan(p) and p < level:
         problems.append(
-            f"{name}: {100 * tally.rate(kind):.1f} % {what} ({count} of {tally.total}), above "
-            f"the {100 * maximum:g} % maximum (one-sided exact binomial p {p:.2g} < {level:.2g})"
+            f"{name}: {100 * tally.rate('unparsable'):.1f} % of answers were unparsable ({count} "
+            f"of {tally.total}), above the {100 * settings.max_unparsable_rate:g} % maximum "
+            f"(one-sided exact binomial p {p:.2g} < {level:.2g})"
         )
-        if kind == "error":
-            for item_id, reason in sorted((errors or {}).items())[:5]:
-                problems.append(f"  {item_id}: {reason}")
+    error_rate = tally.rate("error")
+    if error_rate > settings.max_error_rate:
+        problems.append(
+            f"{name}: {100 * error_rate:.1f} % of queries failed (threshold "
+            f"{100 * settings.max_error_rate:g} %); the case is incomplete, and the next run "
+            "asks them again"
+        )
+        for item_id, reason in sorted((errors or {}).items())[:5]:
+            problems.append(f"  {item_id}: {reason}")
     return problems
 
 
@@ -123,8 +126,8 @@ def test_value_preference(
     run, case = valspec_run, valspec_value
     result = run.value_result(case.value)
     payload = value_payload(result, run.identity(case))
-    comparison = valspec_baseline.compare(payload)
     verdict = valspec_value_gate.verdict(case.value)
+    comparison = valspec_baseline.compare(payload, moved=valspec_value_gate.failed(case.value))
     gate: dict[str, Any] = {"mode": result.mode, "score": payload["score"]}
     gate["yes_rate"] = payload["yes_rate"]
     gate["ci"] = payload["score_ci95"]
@@ -188,8 +191,8 @@ def test_persona_alignment(
     run, case, gate = valspec_run, valspec_persona_case, valspec_persona_gate
     result = run.persona_result(case)
     payload = persona_payload(result, run.identity(case))
-    comparison = valspec_baseline.compare(payload)
     verdict = gate.verdict(case)
+    comparison = valspec_baseline.compare(payload, moved=gate.failed(case))
     if verdict is None:
         problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     else:  # the family's verdict, not the tolerance-only comparison, decides

@@ -71,3 +71,17 @@ def test_matches_parses_an_unchanged_snapshot_once(monkeypatch: pytest.MonkeyPat
     assert extension.matches(serialized_data=text + " ", snapshot_data=text + " ")
     assert extension.matches(serialized_data=text + " ", snapshot_data=text + " ")
     assert len(parsed) == 1
+
+
+def test_snapshots_are_written_atomically(tmp_path: Path) -> None:
+    """A temporary file renamed over the snapshot: a reader never sees half a file."""
+    from types import SimpleNamespace
+
+    extension = make_extension(tmp_path, lambda p: 5.0)
+    path = tmp_path / "test_value_preference[power].json"
+    path.write_text("old")
+    collection = [SimpleNamespace(data='{"new": 1}\n')]
+    holder = type("C", (), {"location": str(path), "__iter__": lambda self: iter(collection)})()
+    extension.write_snapshot_collection(snapshot_collection=holder)
+    assert path.read_text() == '{"new": 1}\n'
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -268,7 +268,8 @@ class SimAdapter:
                     shift -= 0.5
                 appeal += strength * shift * w / total
         if noise:
-            u = _uniform("rerun", item_id, labels.condition, labels.keying, *noise)
+            # not keyed by the question's keying: the reverse question reads 1 - P(yes) exactly
+            u = _uniform("rerun", item_id, labels.condition.split("~")[0], *noise)
             appeal += RERUN_NOISE_SD * _NORMAL.inv_cdf(u)
         p = _sigmoid(appeal)
         return 1.0 - p if labels.keying == "dislike" else p

@@ -22,7 +22,7 @@ SHARES: dict[Family, float] = {
     "persona": 0.30,  # persona drift: change of the alignment shift against the baseline
     "persona-shift": 0.10,  # the persona moves the profile by at least persona_min_shift
     "circumplex": 0.05,  # a strategy's changes follow the circle (circumplex_min)
-    "quality": 0.05,  # unparsable and error rates stay under their maxima
+    "quality": 0.05,  # the unparsable rate stays under its maximum
 }
 """Each family's share of the suite's alpha (they sum to 1). The drift families get most of
 it: they are what a release gate is for, and their power depends on it."""
@@ -32,7 +32,7 @@ DESCRIPTIONS: dict[Family, str] = {
     "persona": "persona drift",
     "persona-shift": "persona minimum shift",
     "circumplex": "circumplex consistency",
-    "quality": "answer quality (unparsable, error rates)",
+    "quality": "unparsable rate",
 }
 
 

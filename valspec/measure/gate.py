@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from typing import Literal
 
@@ -187,18 +188,26 @@ def _flips(
 
 
 def _power(analysis: _Analysis, alpha: float, target: float) -> tuple[float, int]:
-    delta = analysis.case.tolerance / 100.0
-    n = analysis.result.n
-    paired = analysis.result.test != "welch"
-    if paired and analysis.case.binary:
+    """Power at the case's n and the n that reaches ``target``, both for |Δ| = tolerance.
 
-        def at(k: int) -> float:
-            return mcnemar_power(delta, analysis.planning_sd, k, alpha)
+    The planning spread is rounded to 3 decimals (0.1 point), so repeated families (one per
+    run, thousands in a validation) reuse the search.
+    """
+    binary = analysis.case.binary and analysis.result.test != "welch"
+    spread = round(analysis.planning_sd, 3)
+    return _planned(
+        binary, analysis.case.tolerance / 100.0, spread, analysis.result.n, alpha, target
+    )
 
-    else:
 
-        def at(k: int) -> float:
-            return paired_power(delta, analysis.planning_sd, k, alpha)
+@lru_cache(maxsize=4096)
+def _planned(
+    binary: bool, delta: float, spread: float, n: int, alpha: float, target: float
+) -> tuple[float, int]:
+    def at(k: int) -> float:
+        if binary:
+            return mcnemar_power(delta, spread, k, alpha)
+        return paired_power(delta, spread, k, alpha)
 
     return at(n), n_needed(at, target)
 

@@ -264,11 +264,15 @@ def holm(p_values: Sequence[float], family_size: int | None = None) -> list[floa
     return adjusted
 
 
-def one_sided_below_p(estimate: float, se: float, minimum: float) -> float:
+def one_sided_below_p(estimate: float, se: float, minimum: float, floor: float = 0.0) -> float:
     """p-value of H0 "the true value is at least ``minimum``" (normal): small when the whole
-    interval lies below the minimum. nan when the estimate or its SE is unknown."""
-    if math.isnan(estimate) or math.isnan(se) or se <= 0.0:
-        return math.nan  # nothing to judge by: never a p of 0 from a zero standard error
+    interval lies below the minimum. The SE is floored at ``floor`` (the statistic's
+    resolution), so a zero SE never gives p = 0; nan when the estimate or its SE is unknown."""
+    if math.isnan(estimate) or math.isnan(se):
+        return math.nan
+    se = max(se, floor)
+    if se <= 0.0:
+        return math.nan  # nothing to judge by
     return float(_st.norm.cdf((estimate - minimum) / se))
 
 
@@ -299,6 +303,10 @@ def paired_power(delta: float, sd: float, n: int, alpha: float = 0.05) -> float:
     return power
 
 
+EXACT_POWER_UP_TO = 2000
+"""Largest n whose McNemar power is summed exactly; above it Connor's normal formula."""
+
+
 def mcnemar_power(delta: float, discordant: float, n: int, alpha: float = 0.05) -> float:
     """Exact power of :func:`mcnemar_test` for a shift ``delta`` with discordant share.
 
@@ -310,6 +318,10 @@ def mcnemar_power(delta: float, discordant: float, n: int, alpha: float = 0.05) 
     pd = min(1.0, max(discordant, abs(delta)))
     if n < 1 or pd <= 0.0:
         return 0.0
+    if n > EXACT_POWER_UP_TO:  # the normal approximation is exact enough here, and fast
+        z_a = float(_st.norm.ppf(1 - alpha / 2))
+        spread = math.sqrt(max(pd - delta * delta, 1e-12))
+        return float(_st.norm.cdf((abs(delta) * math.sqrt(n) - z_a * math.sqrt(pd)) / spread))
     q = min(1.0, max(0.0, (pd + delta) / (2.0 * pd)))
     mean, sd = n * pd, math.sqrt(n * pd * (1.0 - pd))
     lo, hi = max(1, int(mean - 8 * sd - 1)), min(n, int(mean + 8 * sd + 2))

@@ -31,6 +31,6 @@ def suite_budget(run: Run, alpha: float) -> Budget:
             ("persona", personas),
             ("persona-shift", personas),
             ("circumplex", strategies),
-            ("quality", 2 * (values + personas)),
+            ("quality", values + personas),
         ),
     )

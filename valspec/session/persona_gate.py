@@ -81,6 +81,10 @@ class _Member:
     comparison: Comparison
 
 
+SHIFT_SE_FLOOR = 1.0
+"""Smallest SE (points) assumed for an alignment shift: one changed answer's worth."""
+
+
 @dataclass(frozen=True)
 class ShiftCheck:
     """The one-sided test that a persona moves the profile by at least the minimum shift."""
@@ -160,7 +164,7 @@ class PersonaGate:
         se = (high - low) / (2.0 * Z95) if not math.isnan(high - low) else math.nan
         level = self.budget.per_test("persona-shift")
         upper = result.shift + float(_z(level)) * se if not math.isnan(se) else math.nan
-        p = one_sided_below_p(result.shift, se, minimum)
+        p = one_sided_below_p(result.shift, se, minimum, floor=SHIFT_SE_FLOOR)
         return ShiftCheck(result.shift, se, minimum, p, level, upper)
 
     def verdict(self, case: PersonaCase) -> GateVerdict | None:

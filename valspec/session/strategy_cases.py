@@ -19,6 +19,8 @@ from valspec.measure.scoring import PersonaResult
 from valspec.measure.stats import one_sided_below_p
 from valspec.session.run import PersonaCase, Run
 
+CIRCUMPLEX_SE_FLOOR = 0.01
+"""Smallest SE assumed for a mean Spearman (when no persona moved, every replicate is 0)."""
 REFERENCE_STRATEGY = STRATEGIES[0]
 """The strategy others are compared with (valspec's plain persona prompt, its own design)."""
 
@@ -131,7 +133,7 @@ def circumplex_failure(outcome: StrategyOutcome, threshold: float, level: float)
     when the consistency is significantly below the threshold at the per-test ``level``.
     """
     mean = outcome.summary.means["circumplex"]
-    p = one_sided_below_p(mean.value, mean.se, threshold)
+    p = one_sided_below_p(mean.value, mean.se, threshold, floor=CIRCUMPLEX_SE_FLOOR)
     if math.isnan(p) or p >= level:
         return None
     worst = sorted(

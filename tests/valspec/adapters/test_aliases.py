@@ -19,7 +19,8 @@ REQUIRED |= {"gpt-4o", "gpt-4o-mini", "claude-3.5-sonnet", "gemini-2.0-flash"}
 def test_required_aliases_exist_with_adapter_model_description() -> None:
     assert set(BUILTIN_ALIASES) >= REQUIRED
     for name, table in BUILTIN_ALIASES.items():
-        assert table["adapter"] in {"hf", "openai"}, name
+        assert table["adapter"] in {"hf", "openai", "sim"}, name
+        assert table["adapter"] != "sim" or "SIMULATED" in str(table["description"]), name
         assert isinstance(table["model"], str) and table["model"], name
         assert isinstance(table["description"], str) and table["description"], name
 
@@ -35,7 +36,7 @@ def test_open_models_never_enable_remote_code_and_apis_name_their_key() -> None:
     for name, table in BUILTIN_ALIASES.items():
         if table["adapter"] == "hf":
             assert table["trust_remote_code"] is False, name
-        else:
+        elif table["adapter"] == "openai":
             assert str(table["api_key_env"]).isupper(), name
     for name in ("claude-3.5-sonnet", "gemini-2.0-flash", "deepseek-vl2"):
         assert str(BUILTIN_ALIASES[name]["base_url"]).startswith(("https://", "http://")), name

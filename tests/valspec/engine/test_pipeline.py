@@ -325,7 +325,7 @@ def test_an_interrupted_stream_loses_at_most_the_window(dataset: Dataset, tmp_pa
     engine = make(adapter, store)
     plan = plan_for(engine, dataset)
 
-    def stop(done: int, total: int) -> None:
+    def stop(done: int, total: int, errors: int = 0) -> None:
         if done >= 17:
             raise KeyboardInterrupt
 

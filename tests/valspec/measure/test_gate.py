@@ -104,7 +104,7 @@ def test_bootstrap_option_and_bad_alpha() -> None:
     verdict = evaluate_family(
         [_case("a", [p + 0.2 for p in base], base)], GateOptions(bootstrap=True)
     )["a"]
-    assert verdict.test == "paired-bootstrap" and verdict.status == "drift"
+    assert verdict.test == "paired-bootstrap-t" and verdict.status == "drift"
     with pytest.raises(ValueError, match="alpha"):
         GateOptions(alpha=1.5)
 

@@ -86,14 +86,27 @@ def test_holm_known_values_and_nan() -> None:
     assert out[0] == pytest.approx(0.01) and math.isnan(out[1])
 
 
-def test_mcnemar_exact_below_25_and_chi_square_above() -> None:
+def test_mcnemar_is_the_exact_binomial_test_with_an_interval_that_agrees() -> None:
     after = [0] * 8 + [1] * 2 + [1] * 10
     before = [1] * 8 + [0] * 2 + [1] * 10
     small = mcnemar_test(after, before)
     assert small.test == "mcnemar-exact"
+    # central two-sided exact binomial (equals SciPy's for a symmetric null)
     assert small.p_value == pytest.approx(_sp.binomtest(2, 10, 0.5).pvalue)
+    assert small.estimate == pytest.approx(-0.3)
+    ci = _sp.binomtest(2, 10).proportion_ci(method="exact")
+    assert small.ci == pytest.approx(((2 * ci.low - 1) * 10 / 20, (2 * ci.high - 1) * 10 / 20))
     big = mcnemar_test([0] * 30 + [1] * 10, [1] * 30 + [0] * 10)
-    assert big.test == "mcnemar" and big.p_value < 0.01
+    assert big.test == "mcnemar-exact" and big.p_value < 0.01 and big.ci[1] < 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 1)), min_size=2, max_size=40))
+def test_mcnemar_interval_excludes_zero_exactly_when_p_is_below_5_percent(
+    pairs: list[tuple[int, int]],
+) -> None:
+    result = mcnemar_test([a for a, _ in pairs], [b for _, b in pairs])
+    excludes = result.ci[0] > 0 or result.ci[1] < 0
+    assert excludes == (result.p_value < 0.05)
 
 
 @given(st.lists(st.floats(-1, 1), min_size=2, max_size=40))
@@ -119,7 +132,7 @@ def test_welch_matches_scipy() -> None:
 def test_tost_is_small_inside_the_margin_and_large_outside() -> None:
     assert tost(0.0, 0.01, 50, 0.05) < 0.001
     assert tost(0.06, 0.01, 50, 0.05) > 0.5
-    assert tost(0.0, 0.0, 5, 0.05) == 0.0
+    assert math.isnan(tost(0.0, 0.0, 5, 0.05))  # a zero SE shows nothing (never p = 0)
 
 
 @given(st.integers(2, 400), st.floats(0.01, 0.3))

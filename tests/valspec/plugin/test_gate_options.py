@@ -14,12 +14,15 @@ if TYPE_CHECKING:
 
 def test_too_few_items_warn_inconclusive_and_equivalence_decides(suite: SuiteProject) -> None:
     suite.make("sim")
-    result = suite.run("--model=sim", "-k", "preference")
+    result = suite.run("--model=sim", "-k", "preference", "--valspec-limit=3")
     result.assert_outcomes(passed=10)
     # one line per family in the summary, not one warning per case
     result.stdout.fnmatch_lines(["inconclusive: */10 values (they pass; ~* items would decide)"])
     assert "ValspecWarning" not in result.stdout.str()
     result.stdout.fnmatch_lines(["value *P(yes) %*adj. p*status", "power *inconclusive"])
+    strict = suite.run("--model=sim", "-k", "preference", "--valspec-limit=3", "--valspec-strict")
+    assert len(suite.failed(strict)) == 10  # strict mode: undecided cases fail
+    strict.stdout.fnmatch_lines(["*strict mode: *inconclusive*"])
     # TOST: an unchanged model is shown equivalent; a drifted one is not.
     suite.run("--model=sim", "--valspec-equivalence", "-k", "preference").assert_outcomes(passed=10)
     drifted = suite.run(
@@ -52,11 +55,11 @@ def test_alpha_comes_from_pyproject_and_the_option_overrides_it(suite: SuiteProj
     suite.make("sim", extra_config="alpha = 0.01\n")
     args = ("--model=sim:drifted", "--valspec-baseline=sim", "-k", "preference and power")
     suite.run(*args).stdout.fnmatch_lines(
-        ["*(paired-t, alpha 0.01, Holm across the run's values); tolerance*"]
+        ["*(paired-t, alpha 0.005 of the run's 0.01, Holm across values); tolerance*"]
     )
     overridden = suite.run(*args, "--valspec-alpha=0.02")
     overridden.stdout.fnmatch_lines(
-        ["*(paired-t, alpha 0.02, Holm across the run's values); tolerance*"]
+        ["*(paired-t, alpha 0.01 of the run's 0.02, Holm across values); tolerance*"]
     )
 
 

@@ -22,11 +22,18 @@ def test_sim_passes_against_the_committed_snapshots(suite: SuiteProject) -> None
     result.stdout.fnmatch_lines(["*valspec value profile*", "*SIMULATED*", "benevolence *"])
 
 
-def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
+UNMOVED = {"security", "conformity", "tradition"}
+"""Values none of whose videos carries a drifted value's weight: their true score is unchanged
+(the others move a little through mixed-value videos: achievement +3.7 points through its
+videos' power weight, which the gate may call)."""
+
+
+def test_drifted_fails_the_drifted_values_and_no_unmoved_one(suite: SuiteProject) -> None:
     result = suite.make("sim").run("--model=sim:drifted", "--valspec-baseline=sim")
     failed = suite.failed(result)
     drifted = {v.value for v in DRIFT}
-    assert failed & VALUES == drifted
+    assert drifted <= failed & VALUES
+    assert not failed & UNMOVED
     # Persona cases may fail too, but only because their alignment shift moved with the
     # profile (the shift is measured against the drifted neutral profile), never a threshold.
     drift_lines = [
@@ -34,14 +41,14 @@ def test_drifted_fails_exactly_the_drifted_values(suite: SuiteProject) -> None:
         for line in result.stdout.lines
         if re.fullmatch(r"[a-z-]+/(simple|isq): alignment shift drifted beyond tolerance:", line)
     ]
-    assert len(drift_lines) == len(failed - drifted)
+    assert len(drift_lines) == len(failed - VALUES)
     for value in sorted(drifted):
         result.stdout.fnmatch_lines(
             [
                 f"{value} drifted beyond tolerance:",
-                "  baseline * % mean P(yes)  ->  now * % mean P(yes), paired on n=10",
+                "  baseline * % mean P(yes)  ->  now * % mean P(yes), paired on n=40",
                 "  difference * points, 95 % CI of Δ [[]*, *[]], Holm-adjusted p *",
-                "  (paired-t, alpha 0.05, Holm across the run's values); tolerance ±5 points",
+                "  (paired-t, alpha 0.025 of the run's 0.05, Holm across values); tolerance ±5 *",
             ]
         )
 

@@ -20,7 +20,9 @@ def test_update_rewrites_only_what_changed(suite: SuiteProject) -> None:
     after = suite.snapshots("sim")
     assert set(after) == set(before)  # nothing deleted, nothing added
     changed = {name for name in before if before[name] != after[name]}
-    assert {name.split("[", 1)[1].removesuffix("].json") for name in changed} == failed
+    # a case is rewritten when it moved beyond tolerance, whether or not the gate failed it
+    # (persona cases that moved but were too noisy to call pass, and are still re-baselined)
+    assert failed <= {name.split("[", 1)[1].removesuffix("].json") for name in changed}
 
     # The accepted profile is now the baseline: the same model passes against it.
     suite.run("--model=sim:drifted", "--valspec-baseline=sim").assert_outcomes(

@@ -62,10 +62,10 @@ def test_paper_cases_compare_with_the_paper_neutral_and_value_cases_ask_it_too()
 def test_reason_turns_only_with_paper_reason() -> None:
     run = _run(strategies=("paper",))
     cases = run.persona_cases()
-    run.prepare(cases, progress=lambda done, total: None)
+    run.prepare(cases, progress=lambda done, total, errors: None)
     assert run.follow_up_queries(cases) == []
     with_reason = Run(replace(run.settings, paper_reason=True), run.options)
-    with_reason.prepare(cases, progress=lambda done, total: None)
+    with_reason.prepare(cases, progress=lambda done, total, errors: None)
     reasons = with_reason.follow_up_queries(cases)
     assert len(reasons) == 2 * 10 and all(q.condition.follows for q in reasons)
     records = with_reason.records_for(cases)
