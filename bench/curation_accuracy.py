@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,8 @@ def main() -> None:
     embedder = load_embedder(args.embedder)
     loaded = time.perf_counter() - started
     keywords = load_keywords(args.keywords)
-    print(f"embedder {embedder.name}: loaded in {loaded:.1f} s; keywords sha256 {keywords.sha256[:12]}")
+    print(f"embedder {embedder.name}: loaded in {loaded:.1f} s")
+    print(f"keywords sha256 {keywords.sha256[:12]}")
 
     if args.grid:
         captions = load_captions(CAPTIONS, "tune")  # never the held-out half
@@ -72,7 +73,7 @@ def main() -> None:
             result = check(Retriever(keywords, embedder, settings), captions)
             results.append((result.accuracy, share, bonus, top))
         for acc, share, bonus, top in sorted(results, reverse=True)[:10]:
-            print(f"tune accuracy {acc:.3f}: description_share={share} keyword_bonus={bonus} top={top}")
+            print(f"tune accuracy {acc:.3f}: share={share} keyword_bonus={bonus} top={top}")
         return
 
     captions = load_captions(CAPTIONS, args.split)
@@ -80,10 +81,12 @@ def main() -> None:
     result = check(Retriever(keywords, embedder, RetrievalSettings()), captions)
     took = time.perf_counter() - started
     accepted_acc = result.accepted_correct / result.accepted if result.accepted else float("nan")
-    print(f"split {args.split}: n = {result.n}, accuracy {result.accuracy:.3f} ({result.correct}/{result.n})")
+    acc = f"{result.accuracy:.3f} ({result.correct}/{result.n})"
+    print(f"split {args.split}: n = {result.n}, accuracy {acc}")
+    s = RetrievalSettings()
     print(
-        f"accepted (similarity >= {RetrievalSettings().threshold}, confidence >= {RetrievalSettings().min_confidence}): {result.accepted}/{result.n}, "
-        f"accuracy among accepted {accepted_acc:.3f}"
+        f"accepted (similarity >= {s.threshold}, confidence >= {s.min_confidence}): "
+        f"{result.accepted}/{result.n}, accuracy among accepted {accepted_acc:.3f}"
     )
     print(f"labelled in {took:.2f} s ({1000 * took / result.n:.1f} ms per caption, with setup)")
     print(result.table())

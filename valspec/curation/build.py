@@ -82,6 +82,15 @@ class _Kept:
     assignment: Assignment | None = None  # None when the source gave the value
 
 
+@dataclass
+class _Screened:
+    """What survived the media checks, and what did not."""
+
+    kept: list[_Kept] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    rejected: list[list[str]] = field(default_factory=list)  # [file, reason]
+
+
 def build_dataset(
     options: BuildOptions,
     *,
@@ -90,47 +99,20 @@ def build_dataset(
     log: Callable[[str], None] = lambda _: None,
 ) -> BuildSummary:
     """Build the dataset folder; ``embedder`` or ``load_embedder`` (called only if needed) embed."""
-    _prepare_out(options.out, force=options.force)
     keywords = load_keywords(options.keywords)
     items, skipped = read_source(options.src)
     root = options.src.resolve() if options.src.is_dir() else options.src.resolve().parent
+    if options.src.is_dir() and options.out.resolve().is_relative_to(root):
+        raise DataError("the output folder must not be inside the source folder", file=options.out)
+    _prepare_out(options.out, force=options.force)
     log(f"{len(items)} media items in {options.src}")
-
-    rejected: list[list[str]] = [[_rel(s.path, root), s.reason] for s in skipped]
-    duplicates: list[Duplicate] = []
-    kept: list[_Kept] = []
-    by_sha: dict[str, str] = {}
-    near = NearDuplicateIndex(options.phash_distance)
-    spec = FrameSpec(frames=HASH_FRAMES, longest_side=HASH_SIDE)
-    for item in items:
-        if not item.kind:
-            rejected.append([_rel(item.path, root), f"not a video or image: {item.path.suffix!r}"])
-            continue
-        if not item.path.is_file():
-            rejected.append([_rel(item.path, root), f"file not found (listed at {item.origin})"])
-            continue
-        try:
-            sha = file_sha256(item.path)
-        except OSError as exc:
-            rejected.append([_rel(item.path, root), f"cannot read: {exc.strerror or exc}"])
-            continue
-        if sha in by_sha:
-            duplicates.append(Duplicate(item.id, by_sha[sha], "exact", 0.0))
-            continue
-        try:
-            frames = load_frames(item.path, item.kind, spec)
-        except (MediaError, DataError) as exc:
-            rejected.append([_rel(item.path, root), str(exc).removeprefix(f"{item.path}: ")])
-            continue
-        by_sha[sha] = item.id
-        dup = near.check_and_add(item.id, item.kind, [phash(f) for f in frames])
-        if dup is not None:
-            duplicates.append(dup)
-            continue
-        kept.append(_Kept(item, sha))
-    log(f"{len(kept)} readable and distinct; {len(duplicates)} duplicates, {len(rejected)} rejected")
-
-    to_label = [k for k in kept if k.item.given_value is None]
+    screened = _screen(items, root, options.phash_distance)
+    screened.rejected[:0] = [[_rel(s.path, root), s.reason] for s in skipped]
+    log(
+        f"{len(screened.kept)} readable and distinct; {len(screened.duplicates)} duplicates, "
+        f"{len(screened.rejected)} rejected"
+    )
+    to_label = [k for k in screened.kept if k.item.given_value is None]
     embedder_identity: dict[str, str] | None = None
     if to_label:
         if embedder is None:
@@ -143,56 +125,26 @@ def build_dataset(
         retriever = Retriever(keywords, embedder, options.retrieval)
         for k, got in zip(to_label, retriever.assign([k.item.text for k in to_label]), strict=True):
             k.assignment = got
-    accepted = [k for k in kept if k.assignment is None or k.assignment.accepted]
-    review = [k for k in kept if k.assignment is not None and not k.assignment.accepted]
-
-    warnings: list[str] = []
-    left_out: set[str] = set()
-    if options.per_value is not None:
-        chosen = balance(
-            [(k.item.id, _value(k), k.item.platform) for k in accepted],
-            options.per_value,
-            seed=options.seed,
-        )
-        left_out = set(chosen.left_out)
-        for value, have in chosen.short.items():
-            warnings.append(f"{value.value}: {have} items, fewer than --per-value {options.per_value}")
-        for value in CIRCLE_ORDER:
-            if not any(_value(k) is value for k in accepted):
-                warnings.append(f"{value.value}: no items")
-    final = [k for k in accepted if k.item.id not in left_out]
-    final.sort(key=lambda k: (CIRCLE_ORDER.index(_value(k)), k.item.id))
-
+    accepted = [k for k in screened.kept if k.assignment is None or k.assignment.accepted]
+    review = [k for k in screened.kept if k.assignment is not None and not k.assignment.accepted]
+    left_out, warnings = _balance(accepted, options)
+    final = sorted(
+        (k for k in accepted if k.item.id not in left_out),
+        key=lambda k: (CIRCLE_ORDER.index(_value(k)), k.item.id),
+    )
     media_warning = _place_media(final, options.out, link=options.link)
     if media_warning:
         warnings.append(media_warning)
-    _write_csv(
-        options.out / "rejected.csv", ["file", "reason"], sorted(rejected)
-    )
-    _write_csv(
-        options.out / "duplicates.csv",
-        ["id", "file", "duplicate_of", "how", "distance"],
-        [[d.id, _rel(_path_of(items, d.id), root), d.duplicate_of, d.how, f"{d.distance:g}"]
-         for d in duplicates],
-    )
-    _write_csv(
-        options.out / "review.csv",
-        ["id", "file", "best_value", "similarity", "confidence", "second_value", "reason", "text"],
-        [_review_row(k, root) for k in review],
-    )
-    _write_csv(
-        options.out / "unselected.csv",
-        ["id", "file", "value", "platform", "reason"],
-        [[k.item.id, _rel(k.item.path, root), _value(k).value, k.item.platform,
-          f"not drawn by --per-value {options.per_value} (seed {options.seed})"]
-         for k in accepted if k.item.id in left_out],
+    paths = {i.id: i.path for i in items}
+    _write_lists(
+        options, root, screened, review, [k for k in accepted if k.item.id in left_out], paths
     )
     per_value = {v.value: sum(_value(k) is v for k in final) for v in CIRCLE_ORDER}
     counts = {
         "source_items": len(items),
-        "rejected": len(rejected),
-        "exact_duplicates": sum(d.how == "exact" for d in duplicates),
-        "near_duplicates": sum(d.how == "near" for d in duplicates),
+        "rejected": len(screened.rejected),
+        "exact_duplicates": sum(d.how == "exact" for d in screened.duplicates),
+        "near_duplicates": sum(d.how == "near" for d in screened.duplicates),
         "review": len(review),
         "unselected": len(left_out),
         "manifest": len(final),
@@ -227,6 +179,95 @@ def build_dataset(
     _write_manifest(options.out / "manifest.jsonl", final, root)
     load_dataset(options.out)  # what --valspec-dataset will do: fails loudly if it would
     return BuildSummary(options.out, counts, per_value, tuple(warnings))
+
+
+def _screen(items: list[SourceItem], root: Path, distance: float) -> _Screened:
+    """Reject unreadable media, drop exact then near duplicates (first in source order wins)."""
+    out = _Screened()
+    by_sha: dict[str, str] = {}
+    near = NearDuplicateIndex(distance)
+    spec = FrameSpec(frames=HASH_FRAMES, longest_side=HASH_SIDE)
+    for item in items:
+        where = _rel(item.path, root)
+        if not item.kind:
+            out.rejected.append([where, f"not a video or image: {item.path.suffix!r}"])
+            continue
+        if not item.path.is_file():
+            out.rejected.append([where, f"file not found (listed at {item.origin})"])
+            continue
+        try:
+            sha = file_sha256(item.path)
+        except OSError as exc:
+            out.rejected.append([where, f"cannot read: {exc.strerror or exc}"])
+            continue
+        if sha in by_sha:
+            out.duplicates.append(Duplicate(item.id, by_sha[sha], "exact", 0.0))
+            continue
+        try:
+            frames = load_frames(item.path, item.kind, spec)
+        except (MediaError, DataError) as exc:
+            out.rejected.append([where, str(exc).removeprefix(f"{item.path}: ")])
+            continue
+        by_sha[sha] = item.id
+        dup = near.check_and_add(item.id, item.kind, [phash(f) for f in frames])
+        if dup is not None:
+            out.duplicates.append(dup)
+            continue
+        out.kept.append(_Kept(item, sha))
+    return out
+
+
+def _balance(accepted: list[_Kept], options: BuildOptions) -> tuple[set[str], list[str]]:
+    """Ids ``--per-value`` leaves out, and warnings for values short of N."""
+    if options.per_value is None:
+        return set(), []
+    chosen = balance(
+        [(k.item.id, _value(k), k.item.platform) for k in accepted],
+        options.per_value,
+        seed=options.seed,
+    )
+    warnings = [
+        f"{value.value}: {have} items, fewer than --per-value {options.per_value}"
+        for value, have in chosen.short.items()
+    ]
+    present = {_value(k) for k in accepted}
+    warnings += [f"{v.value}: no items" for v in CIRCLE_ORDER if v not in present]
+    return set(chosen.left_out), warnings
+
+
+def _write_lists(
+    options: BuildOptions,
+    root: Path,
+    screened: _Screened,
+    review: list[_Kept],
+    unselected: list[_Kept],
+    paths: Mapping[str, Path],
+) -> None:
+    """rejected.csv, duplicates.csv, review.csv, unselected.csv (written even when empty)."""
+    out = options.out
+    _write_csv(out / "rejected.csv", ["file", "reason"], sorted(screened.rejected))
+    _write_csv(
+        out / "duplicates.csv",
+        ["id", "file", "duplicate_of", "how", "distance"],
+        [
+            [d.id, _rel(paths[d.id], root), d.duplicate_of, d.how, f"{d.distance:g}"]
+            for d in screened.duplicates
+        ],
+    )
+    _write_csv(
+        out / "review.csv",
+        ["id", "file", "best_value", "similarity", "confidence", "second_value", "reason", "text"],
+        [_review_row(k, root) for k in review],
+    )
+    reason = f"not drawn by --per-value {options.per_value} (seed {options.seed})"
+    _write_csv(
+        out / "unselected.csv",
+        ["id", "file", "value", "platform", "reason"],
+        [
+            [k.item.id, _rel(k.item.path, root), _value(k).value, k.item.platform, reason]
+            for k in unselected
+        ],
+    )
 
 
 def _value(k: _Kept) -> Value:
@@ -293,8 +334,12 @@ def _write_manifest(path: Path, final: list[_Kept], root: Path) -> None:
                 "value": _value(k).value,
             }
             if k.assignment is None:
-                row |= {"value_weights": {_value(k).value: 1.0}, "keywords": [],
-                        "label": "given", "confidence": 1.0}
+                row |= {
+                    "value_weights": {_value(k).value: 1.0},
+                    "keywords": [],
+                    "label": "given",
+                    "confidence": 1.0,
+                }
             else:
                 got = k.assignment
                 row |= {
@@ -341,10 +386,6 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-
-
-def _path_of(items: list[SourceItem], item_id: str) -> Path:
-    return next(i.path for i in items if i.id == item_id)
 
 
 def _version(package: str) -> str:

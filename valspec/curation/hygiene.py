@@ -85,9 +85,7 @@ class Balanced:
     short: dict[Value, int]  # value -> items available, where fewer than N
 
 
-def balance(
-    items: Sequence[tuple[str, Value, str]], per_value: int, *, seed: int = 0
-) -> Balanced:
+def balance(items: Sequence[tuple[str, Value, str]], per_value: int, *, seed: int = 0) -> Balanced:
     """At most ``per_value`` of each value's ``(id, value, platform)`` items, spread over platforms.
 
     Within a value, each platform's items are shuffled with a seeded RNG and taken in turn

@@ -93,7 +93,9 @@ def load_keywords(path: Path | str | None = None) -> KeywordList:
             or not all(isinstance(k, str) and k.strip() for k in keywords)
         ):
             raise DataError(
-                "expected a non-empty list of non-empty strings", file=file, field=f"{name}.keywords"
+                "expected a non-empty list of non-empty strings",
+                file=file,
+                field=f"{name}.keywords",
             )
         extra = sorted(set(body) - {"description", "keywords"})
         if extra:

@@ -102,7 +102,7 @@ class Retriever:
             self._keyword_names.append(entry.keywords)
 
     def embedding_similarity(self, rows: np.ndarray) -> np.ndarray:
-        """items × values: share·cos(description) + (1 − share)·mean of the top-k keyword cosines."""
+        """items × values: share·cos(description) + (1 − share)·mean of top-k keyword cosines."""
         share = self.settings.description_share
         out = np.empty((rows.shape[0], len(CIRCLE_ORDER)), dtype=np.float64)
         desc = rows @ self._descriptions.T

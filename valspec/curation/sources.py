@@ -99,7 +99,9 @@ def normalise_platform(raw: object, *, file: Path | str, line: int | None, fld: 
     key = raw.strip().lower().replace(" ", "_")
     if key not in PLATFORM_NAMES:
         known = ", ".join(sorted({k for k in PLATFORM_NAMES if k}))
-        raise DataError(f"unknown platform {raw!r}; known: {known}", file=file, line=line, field=fld)
+        raise DataError(
+            f"unknown platform {raw!r}; known: {known}", file=file, line=line, field=fld
+        )
     return PLATFORM_NAMES[key]
 
 
@@ -117,7 +119,9 @@ def _read_folder(root: Path) -> tuple[list[SourceItem], list[Skipped]]:
             continue
         is_sidecar = path.suffix.lower() in SIDECAR_SUFFIXES and path.with_suffix("") in media_stems
         if not is_sidecar:
-            skipped.append(Skipped(path, f"not a video or image (suffix {path.suffix or 'none'!r})"))
+            skipped.append(
+                Skipped(path, f"not a video or image (suffix {path.suffix or 'none'!r})")
+            )
     ids: set[str] = set()
     for path in media:
         fields = _sidecar(path)
@@ -177,14 +181,16 @@ def _read_listing(listing: Path) -> list[SourceItem]:
         key = "file" if "file" in row or "file_name" not in row else "file_name"
         file = row.get(key)
         if not isinstance(file, str) or not file.strip():
-            raise DataError("missing (the media file, relative to the listing)", file=listing,
-                            line=line, field=key)
+            raise DataError(
+                "missing (the media file, relative to the listing)",
+                file=listing,
+                line=line,
+                field=key,
+            )
         path = (root / file).resolve() if not Path(file).is_absolute() else Path(file)
         raw_id = row.get("id")
         item_id = _unique(str(raw_id) if raw_id else _id_for_listed(file), ids)
-        items.append(
-            _item(item_id, path, row, file=listing, line=line, origin=f"{listing}:{line}")
-        )
+        items.append(_item(item_id, path, row, file=listing, line=line, origin=f"{listing}:{line}"))
     if not items:
         raise DataError("the listing has no rows", file=listing)
     return items
@@ -202,8 +208,9 @@ def _csv_rows(listing: Path) -> list[tuple[int, dict[str, Any]]]:
             if reader.fieldnames is None or not (
                 {"file", "file_name"} & {f.strip() for f in reader.fieldnames}
             ):
-                raise DataError("the header needs a 'file' or 'file_name' column", file=listing,
-                                line=1)
+                raise DataError(
+                    "the header needs a 'file' or 'file_name' column", file=listing, line=1
+                )
             return [
                 (reader.line_num, {k.strip(): v for k, v in row.items() if k is not None})
                 for row in reader

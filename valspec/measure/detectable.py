@@ -8,8 +8,8 @@ stats`` follow the gate from one place. Assumptions, matching ``measure/gate.py`
 * Holm across the ``family`` values of a run: the first step tests at ``alpha / family``,
   which is the level the gate's power is planned at;
 * ``spread`` is the per-item SD of paired differences (fraction, not points) for the graded
-  modes, floored at ``MIN_PLANNING_SD`` as the gate floors it, and the share of discordant items for ``binary`` (floored at the change, as the gate
-  floors it at the tolerance).
+  modes, floored at ``MIN_PLANNING_SD`` as the gate floors it, and the share of discordant
+  items for ``binary`` (floored at the change, as the gate floors it at the tolerance).
 """
 
 from __future__ import annotations
