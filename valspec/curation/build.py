@@ -21,6 +21,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from valspec.curation.hygiene import (
     HASH_FRAMES,
     HASH_SIDE,
@@ -34,7 +36,7 @@ from valspec.curation.keywords import load_keywords
 from valspec.curation.retrieval import Assignment, Embedder, RetrievalSettings, Retriever
 from valspec.curation.sources import SourceItem, read_source
 from valspec.data.dataset import file_sha256, load_dataset
-from valspec.data.media import FrameSpec, load_frames
+from valspec.data.media import FrameSpec, load_frames, sample_video
 from valspec.domain.errors import DataError, MediaError
 from valspec.domain.values import CIRCLE_ORDER, Value
 
@@ -182,12 +184,17 @@ def build_dataset(
 
 
 def _screen(items: list[SourceItem], root: Path, distance: float) -> _Screened:
-    """Reject unreadable media, drop exact then near duplicates (first in source order wins)."""
+    """Reject unreadable media, drop exact then near duplicates.
+
+    Exact copies: the first in source order is kept. Near duplicates: the one with the most
+    pixels (usually the best copy), the first in source order among equals. ``kept`` stays in
+    source order.
+    """
     out = _Screened()
     by_sha: dict[str, str] = {}
-    near = NearDuplicateIndex(distance)
     spec = FrameSpec(frames=HASH_FRAMES, longest_side=HASH_SIDE)
-    for item in items:
+    hashed: list[tuple[int, int, _Kept, list[int]]] = []  # (-pixels, position, item, hashes)
+    for position, item in enumerate(items):
         where = _rel(item.path, root)
         if not item.kind:
             out.rejected.append([where, f"not a video or image: {item.path.suffix!r}"])
@@ -204,17 +211,33 @@ def _screen(items: list[SourceItem], root: Path, distance: float) -> _Screened:
             out.duplicates.append(Duplicate(item.id, by_sha[sha], "exact", 0.0))
             continue
         try:
-            frames = load_frames(item.path, item.kind, spec)
+            frames, pixels = _frames(item, spec)
         except (MediaError, DataError) as exc:
             out.rejected.append([where, str(exc).removeprefix(f"{item.path}: ")])
             continue
         by_sha[sha] = item.id
-        dup = near.check_and_add(item.id, item.kind, [phash(f) for f in frames])
-        if dup is not None:
+        hashed.append((-pixels, position, _Kept(item, sha), [phash(f) for f in frames]))
+    near = NearDuplicateIndex(distance)
+    kept: list[tuple[int, _Kept]] = []
+    for _, position, candidate, hashes in sorted(hashed, key=lambda h: (h[0], h[1])):
+        dup = near.check_and_add(candidate.item.id, candidate.item.kind, hashes)
+        if dup is None:
+            kept.append((position, candidate))
+        else:
             out.duplicates.append(dup)
-            continue
-        out.kept.append(_Kept(item, sha))
+    out.kept = [k for _, k in sorted(kept, key=lambda pk: pk[0])]
     return out
+
+
+def _frames(item: SourceItem, spec: FrameSpec) -> tuple[list[Image.Image], int]:
+    """The frames a run would show (at hashing size) and the media's own pixel count."""
+    if item.kind == "video":
+        sample = sample_video(item.path, spec)
+        return sample.frames, sample.info.width * sample.info.height
+    frames = load_frames(item.path, item.kind, spec)
+    with Image.open(item.path) as opened:  # the header only: the size before resizing
+        width, height = opened.size
+    return frames, width * height
 
 
 def _balance(accepted: list[_Kept], options: BuildOptions) -> tuple[set[str], list[str]]:

@@ -22,9 +22,8 @@ class BagOfWords:
     """A test double for the embedder: each word is a fixed random unit vector (hash-seeded),
     a text is their normalised sum, so texts sharing words are similar. Not a model."""
 
-    identity = {"name": "bag-of-words (test double)", "folder_sha256": "none", "library": "none"}
-
     def __init__(self) -> None:
+        self.identity = {"name": "bag-of-words (test double)", "folder_sha256": "-", "library": "-"}
         self.calls = 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

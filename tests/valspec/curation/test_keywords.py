@@ -62,10 +62,14 @@ def test_user_list_replaces_the_bundled_one(tmp_path: Path) -> None:
         (_full(except_value="power"), "no keywords for power"),
         (_full(extra='[powr]\ndescription = "x"\nkeywords = ["y"]\n'), "[powr]: unknown value"),
         (_full().replace('keywords = ["hedonism"]', "keywords = []"), "hedonism.keywords"),
-        (_full().replace('description = "about tradition"', 'description = ""'),
-         "tradition.description"),
-        (_full().replace('keywords = ["security"]', 'keywords = ["a"]\nweight = 2'),
-         "unknown keys weight"),
+        (
+            _full().replace('description = "about tradition"', 'description = ""'),
+            "tradition.description",
+        ),
+        (
+            _full().replace('keywords = ["security"]', 'keywords = ["a"]\nweight = 2'),
+            "unknown keys weight",
+        ),
         ("[power\n", "not valid TOML"),
     ],
 )
