@@ -172,7 +172,7 @@ def _add_dataset_commands(commands: Any) -> None:
     build.add_argument("--threshold", type=float, default=0.15, help="least best similarity (0.15)")
     build.add_argument("--min-confidence", type=float, default=0.3, help="least confidence (0.3)")
     build.add_argument(
-        "--phash-distance", type=float, default=8, help="near-duplicate distance in bits (8)"
+        "--phash-distance", type=float, default=16, help="near duplicates: bits of 256 (16)"
     )
     build.add_argument("--force", action="store_true", help="replace an earlier build in --out")
     build.set_defaults(func=_dataset_build)

@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from valspec.curation.hygiene import (
@@ -163,7 +164,7 @@ def build_dataset(
         "retrieval": options.retrieval.record(),
         "hygiene": {
             "exact": "sha256 of the file's bytes",
-            "near": "imagehash.phash, 64 bits; clips: mean over aligned frames",
+            "near": "imagehash.phash, 256 bits; clips: mean over aligned frames",
             "max_distance": options.phash_distance,
             "frames": HASH_FRAMES,
             "imagehash": _version("imagehash"),
@@ -193,7 +194,7 @@ def _screen(items: list[SourceItem], root: Path, distance: float) -> _Screened:
     out = _Screened()
     by_sha: dict[str, str] = {}
     spec = FrameSpec(frames=HASH_FRAMES, longest_side=HASH_SIDE)
-    hashed: list[tuple[int, int, _Kept, list[int]]] = []  # (-pixels, position, item, hashes)
+    hashed: list[tuple[int, int, _Kept, list[np.ndarray]]] = []  # (-pixels, position, item, hashes)
     for position, item in enumerate(items):
         where = _rel(item.path, root)
         if not item.kind:

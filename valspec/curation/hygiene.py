@@ -1,10 +1,10 @@
 """Dataset hygiene: exact and near duplicates, unreadable media, and seeded per-value balance.
 
-Near duplicates are found by a 64-bit perceptual hash (DCT pHash, ``imagehash.phash``) of each
-screenshot and of each clip's sampled frames (the same frames a run shows the model): two
-images are near duplicates at a Hamming distance of at most :data:`PHASH_DISTANCE` bits; two
-clips when the mean distance over their aligned frames is at most that. Images are compared
-with images and clips with clips. The first item in source order is kept.
+Near duplicates are found by a 256-bit perceptual hash (DCT pHash, ``imagehash.phash`` with
+``hash_size=16``) of each screenshot and of each clip's sampled frames (the same frames a run
+shows the model): two images are near duplicates at a Hamming distance of at most
+:data:`PHASH_DISTANCE` bits; two clips when the mean distance over their aligned frames is at
+most that. Images are compared with images and clips with clips.
 """
 
 from __future__ import annotations
@@ -19,21 +19,24 @@ from PIL import Image
 
 from valspec.domain.values import CIRCLE_ORDER, Value
 
-PHASH_DISTANCE = 8
-"""Most differing bits (of 64) for two pHashes to count as the same picture: survives
-re-encoding, resizing and small crops (docs/datasets.md measures it)."""
+HASH_SIZE = 16
+"""pHash side: 16 × 16 = 256 bits. The common 64-bit pHash merged distinct posts that share a
+layout (docs/datasets.md measures both)."""
+PHASH_DISTANCE = 16
+"""Most differing bits (of 256) for two pHashes to count as the same picture: catches half-size
+JPEG re-encodes and brightness changes (docs/datasets.md measures it)."""
 HASH_FRAMES = 4
 """Frames hashed per clip (the run's default frame count)."""
 HASH_SIDE = 256
 """Longest side frames are decoded at for hashing (pHash works on 32x32 anyway)."""
 
 
-def phash(image: Image.Image) -> int:
-    """The 64-bit DCT perceptual hash of one picture, as an int."""
+def phash(image: Image.Image) -> np.ndarray:
+    """The 256-bit DCT perceptual hash of one picture, packed into four uint64 words."""
     import imagehash
 
-    bits = imagehash.phash(image, hash_size=8).hash.flatten()
-    return int("".join("1" if b else "0" for b in bits), 2)
+    bits = np.asarray(imagehash.phash(image, hash_size=HASH_SIZE).hash, dtype=bool).ravel()
+    return np.packbits(bits).view(np.uint64).copy()
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,15 @@ class NearDuplicateIndex:
         self._rows: dict[tuple[str, int], list[np.ndarray]] = defaultdict(list)
         self._matrix: dict[tuple[str, int], np.ndarray] = {}
 
-    def check_and_add(self, item_id: str, kind: str, hashes: Sequence[int]) -> Duplicate | None:
+    def check_and_add(
+        self, item_id: str, kind: str, hashes: Sequence[np.ndarray]
+    ) -> Duplicate | None:
         """The duplicate record if a kept item is within reach, else keep this one."""
         key = (kind, len(hashes))
-        row = np.array(hashes, dtype=np.uint64)
+        row = np.stack(hashes).astype(np.uint64)  # frames × words
         if self._ids[key]:
-            matrix = self._stacked(key)
-            distances = np.bitwise_count(matrix ^ row).mean(axis=1)
+            matrix = self._stacked(key)  # items × frames × words
+            distances = np.bitwise_count(matrix ^ row).sum(axis=2).mean(axis=1)
             best = int(np.argmin(distances))
             if distances[best] <= self.max_distance:
                 return Duplicate(item_id, self._ids[key][best], "near", float(distances[best]))

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from valspec.curation.embed import SentenceEmbedder
 
@@ -55,27 +55,34 @@ def minilm() -> SentenceEmbedder:
     return load_embedder()
 
 
-def make_image(path: Path, seed: int, size: tuple[int, int] = (96, 160)) -> Path:
-    """A picture of random blocks: different seeds give perceptually different pictures."""
+def make_image(path: Path, seed: int, size: tuple[int, int] = (192, 320)) -> Path:
+    """A drawing of random shapes: different seeds give perceptually different pictures."""
     rng = np.random.default_rng(seed)
-    blocks = rng.integers(0, 256, size=(8, 5, 3), dtype=np.uint8)
-    Image.fromarray(blocks).resize(size, Image.Resampling.NEAREST).save(path)
+    image = Image.new("RGB", size, tuple(int(c) for c in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = (int(v) for v in rng.integers(0, min(size), 2))
+        w, h = (int(v) for v in rng.integers(20, min(size) // 2, 2))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x0, y0, x0 + w, y0 + h), fill=colour)
+    image.save(path)
     return path
 
 
 def make_clip(path: Path, seed: int, frames: int = 6, size: tuple[int, int] = (64, 96)) -> Path:
-    """A 0.5 s H.264 clip of moving random blocks (``size``, 12 fps)."""
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 256, size=(8, 6, 3), dtype=np.uint8)
+    """A 0.5 s H.264 clip of a random drawing sliding sideways, scaled to ``size`` (12 fps)."""
+    make_image(path.with_suffix(".scene.png"), seed, size=(128, 192))
+    with Image.open(path.with_suffix(".scene.png")) as opened:
+        scene = np.asarray(opened.convert("RGB"))
+    path.with_suffix(".scene.png").unlink()
     with av.open(str(path), "w") as container:
         stream = container.add_stream("h264", rate=12)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         stream.codec_context.time_base = Fraction(1, 12)
         for i in range(frames):
-            picture = np.roll(base, i, axis=1)
-            image = Image.fromarray(picture).resize(size, Image.Resampling.NEAREST)
-            frame = av.VideoFrame.from_image(image)
-            for packet in stream.encode(frame):
+            image = Image.fromarray(np.roll(scene, 4 * i, axis=1)).resize(size)
+            for packet in stream.encode(av.VideoFrame.from_image(image)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

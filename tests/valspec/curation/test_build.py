@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from valspec.curation.build import BuildOptions, build_dataset, record_of
+from valspec.curation.hygiene import PHASH_DISTANCE
 from valspec.curation.keywords import load_keywords
 from valspec.data.dataset import load_dataset
 from valspec.domain.errors import DataError
@@ -85,7 +86,7 @@ def test_build_writes_a_dataset_the_suite_loads_and_lists_everything_dropped(
     dups = {r["id"]: r for r in _rows(out / "duplicates.csv")}
     assert dups["zz-jet-copy"]["how"] == "exact" and dups["zz-jet-copy"]["duplicate_of"] == "jet"
     assert dups["mom-small"]["how"] == "near" and dups["mom-small"]["duplicate_of"] == "mom"
-    assert float(dups["mom-small"]["distance"]) <= 8
+    assert float(dups["mom-small"]["distance"]) <= PHASH_DISTANCE
     rejected = {r["file"]: r["reason"] for r in _rows(out / "rejected.csv")}
     assert set(rejected) == {"broken.mp4", "readme.pdf"}
     assert "cannot open video" in rejected["broken.mp4"]
