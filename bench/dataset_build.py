@@ -88,8 +88,9 @@ def main() -> None:
     print(f"source: {n_media} media files ({len(labels)} distinct posts + altered copies)")
     print(f"embedder load (packaged MiniLM, once per process): {load_s:.1f} s")
     print(f"build: {total_s:.1f} s total, {1000 * total_s / n_media:.0f} ms per media file")
-    for line, took in stages[1:]:
+    for line, took in stages:
         print(f"  {took:6.1f} s  up to: {line}")
+    print(f"  {total_s - sum(t for _, t in stages):6.1f} s  labelling, media copies, files")
     print(f"counts: {summary.counts}")
 
     dups = [line.split(",") for line in (out / "duplicates.csv").read_text().splitlines()[1:]]
