@@ -1,6 +1,7 @@
 """`valspec dataset build` on real media: time, duplicates caught, labels against known values.
 
     python bench/dataset_build.py [--work /tmp/valspec-bench-build]
+    python bench/dataset_build.py --pairs     # pHash size and threshold: copies vs distinct
 
 Makes a source folder from the bundled fixture posts (fixtures/videos: 40 H.264 clips and 60
 JPEG screenshots, each with its caption and platform as a JSON sidecar), adds two altered
@@ -58,10 +59,54 @@ def make_source(src: Path) -> dict[str, str]:
     return labels
 
 
+def hash_pairs() -> None:
+    """Copies caught vs distinct pairs merged, per hash size and threshold (screenshots only)."""
+    import io
+
+    import imagehash
+    import numpy as np
+
+    images = []
+    for line in (FIXTURES / "manifest.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["kind"] == "image":
+            with Image.open(FIXTURES / row["file"]) as im:
+                images.append(im.convert("RGB"))
+
+    def copies(im: Image.Image) -> list[Image.Image]:
+        buffer = io.BytesIO()
+        im.resize((im.width // 2, im.height // 2)).save(buffer, "JPEG", quality=50)
+        small = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+        return [small, ImageEnhance.Brightness(im).enhance(1.15)]
+
+    for size, thresholds in ((8, (4, 8)), (16, (10, 16, 24))):
+        hashes = [imagehash.phash(im, size) for im in images]
+        distinct = np.array(
+            [hashes[a] - hashes[b] for a in range(len(hashes)) for b in range(a + 1, len(hashes))]
+        )
+        moved = np.array(
+            [
+                hashes[k] - imagehash.phash(c, size)
+                for k, im in enumerate(images)
+                for c in copies(im)
+            ]
+        )
+        for t in thresholds:
+            print(
+                f"pHash {size * size} bits <= {t}: "
+                f"copies caught {(moved <= t).sum()}/{moved.size}, "
+                f"distinct pairs merged {(distinct <= t).sum()}/{distinct.size}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/valspec-bench-build"))
+    parser.add_argument("--pairs", action="store_true", help="only the hash-threshold table")
     args = parser.parse_args()
+    if args.pairs:
+        hash_pairs()
+        return
     labels = make_source(args.work / "src")
     n_media = sum(1 for p in (args.work / "src").iterdir() if p.suffix != ".json")
 
