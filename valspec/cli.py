@@ -87,6 +87,7 @@ def _dataset_build(args: argparse.Namespace) -> int:
         per_value=args.per_value,
         seed=args.seed,
         embedder=args.embedder,
+        image_embedder=args.image_embedder,
         keywords=args.keywords,
         retrieval=retrieval,
         phash_distance=args.phash_distance,
@@ -167,6 +168,9 @@ def _add_dataset_commands(commands: Any) -> None:
     build.add_argument("--seed", type=int, default=0)
     build.add_argument(
         "--embedder", help="local sentence-transformers folder (default: packaged MiniLM)"
+    )
+    build.add_argument(
+        "--image-embedder", help="local CLIP folder (sentence-transformers): also score the media"
     )
     build.add_argument("--keywords", type=Path, help="keyword list TOML (default: the bundled one)")
     build.add_argument("--threshold", type=float, default=0.15, help="least best similarity (0.15)")

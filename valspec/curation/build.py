@@ -34,7 +34,13 @@ from valspec.curation.hygiene import (
     phash,
 )
 from valspec.curation.keywords import load_keywords
-from valspec.curation.retrieval import Assignment, Embedder, RetrievalSettings, Retriever
+from valspec.curation.retrieval import (
+    Assignment,
+    Embedder,
+    ImageEmbedder,
+    RetrievalSettings,
+    Retriever,
+)
 from valspec.curation.sources import SourceItem, read_source
 from valspec.data.dataset import file_sha256, load_dataset
 from valspec.data.media import FrameSpec, load_frames, sample_video
@@ -42,6 +48,8 @@ from valspec.domain.errors import DataError, MediaError
 from valspec.domain.values import CIRCLE_ORDER, Value
 
 FORMAT = "valspec/dataset-build@1"
+IMAGE_SIDE = 336
+"""Longest side of frames given to an image embedder (CLIP models resize to 224 or 336)."""
 OUTPUTS = (
     "manifest.jsonl",
     "build.json",
@@ -62,6 +70,7 @@ class BuildOptions:
     per_value: int | None = None
     seed: int = 0
     embedder: str | None = None  # None: the packaged MiniLM
+    image_embedder: str | None = None  # a local CLIP-style sentence-transformers folder
     keywords: Path | None = None  # None: the bundled list
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     phash_distance: float = PHASH_DISTANCE
@@ -99,9 +108,14 @@ def build_dataset(
     *,
     embedder: Embedder | None = None,
     load_embedder: Callable[[str | None], Embedder] | None = None,
+    image_embedder: ImageEmbedder | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> BuildSummary:
-    """Build the dataset folder; ``embedder`` or ``load_embedder`` (called only if needed) embed."""
+    """Build the dataset folder; ``embedder`` or ``load_embedder`` (called only if needed) embed.
+
+    ``image_embedder`` (or ``options.image_embedder``, loaded when given) adds the media's
+    own similarity to each value to the text's.
+    """
     keywords = load_keywords(options.keywords)
     items, skipped = read_source(options.src)
     root = options.src.resolve() if options.src.is_dir() else options.src.resolve().parent
@@ -117,6 +131,7 @@ def build_dataset(
     )
     to_label = [k for k in screened.kept if k.item.given_value is None]
     embedder_identity: dict[str, str] | None = None
+    image_identity: dict[str, str] | None = None
     if to_label:
         if embedder is None:
             if load_embedder is None:
@@ -125,8 +140,16 @@ def build_dataset(
                 load_embedder = load_default
             embedder = load_embedder(options.embedder)
         embedder_identity = dict(embedder.identity)
-        retriever = Retriever(keywords, embedder, options.retrieval)
-        for k, got in zip(to_label, retriever.assign([k.item.text for k in to_label]), strict=True):
+        if image_embedder is None and options.image_embedder is not None:
+            from valspec.curation.embed import load_embedder as load_images
+
+            image_embedder = load_images(options.image_embedder)
+        images = _image_rows(to_label, image_embedder) if image_embedder else None
+        if image_embedder is not None:
+            image_identity = dict(image_embedder.identity)
+        retriever = Retriever(keywords, embedder, options.retrieval, image_embedder=image_embedder)
+        texts = [k.item.text for k in to_label]
+        for k, got in zip(to_label, retriever.assign(texts, images), strict=True):
             k.assignment = got
     accepted = [k for k in screened.kept if k.assignment is None or k.assignment.accepted]
     review = [k for k in screened.kept if k.assignment is not None and not k.assignment.accepted]
@@ -160,6 +183,7 @@ def build_dataset(
         "per_value": options.per_value,
         "media": "hard links" if options.link else "copies",
         "embedder": embedder_identity,
+        "image_embedder": image_identity,
         "keywords": {"path": str(keywords.path), "sha256": keywords.sha256},
         "retrieval": options.retrieval.record(),
         "hygiene": {
@@ -239,6 +263,22 @@ def _frames(item: SourceItem, spec: FrameSpec) -> tuple[list[Image.Image], int]:
     with Image.open(item.path) as opened:  # the header only: the size before resizing
         width, height = opened.size
     return frames, width * height
+
+
+def _image_rows(kept: list[_Kept], embedder: ImageEmbedder) -> list[np.ndarray | None]:
+    """Per item the normalised mean embedding of its frames (None when it cannot be decoded)."""
+    spec = FrameSpec(frames=HASH_FRAMES, longest_side=IMAGE_SIDE)
+    rows: list[np.ndarray | None] = []
+    for k in kept:
+        try:
+            frames = load_frames(k.item.path, k.item.kind, spec)
+        except (MediaError, DataError):
+            rows.append(None)
+            continue
+        mean = embedder.encode_images(frames).mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        rows.append(mean / norm if norm else None)
+    return rows
 
 
 def _balance(accepted: list[_Kept], options: BuildOptions) -> tuple[set[str], list[str]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 
 from valspec.curation.keywords import KeywordList
 from valspec.domain.values import CIRCLE_ORDER, Value
@@ -30,6 +31,14 @@ class Embedder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised row per text."""
+        ...
+
+
+class ImageEmbedder(Embedder, Protocol):
+    """An embedder that also embeds pictures into its text space (CLIP-style)."""
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """One L2-normalised row per picture."""
         ...
 
 
@@ -85,48 +94,87 @@ class Assignment:
     hits: Mapping[Value, tuple[str, ...]] = field(default_factory=dict)
 
 
-class Retriever:
-    """Scores texts against the ten values with one embedder and one keyword list."""
+class _Prototypes:
+    """The values' descriptions and keywords embedded in one embedder's space."""
 
-    def __init__(
-        self, keywords: KeywordList, embedder: Embedder, settings: RetrievalSettings
-    ) -> None:
-        self.keywords = keywords
-        self.embedder = embedder
-        self.settings = settings
-        self._descriptions = embedder.encode([v.description for v in keywords.values])
-        self._keyword_rows: list[np.ndarray] = []
-        self._keyword_names: list[tuple[str, ...]] = []
-        for entry in keywords.values:
-            self._keyword_rows.append(embedder.encode(list(entry.keywords)))
-            self._keyword_names.append(entry.keywords)
+    def __init__(self, keywords: KeywordList, embedder: Embedder) -> None:
+        self.descriptions = embedder.encode([v.description for v in keywords.values])
+        self.keyword_rows = [embedder.encode(list(v.keywords)) for v in keywords.values]
 
-    def embedding_similarity(self, rows: np.ndarray) -> np.ndarray:
+    def similarity(self, rows: np.ndarray, settings: RetrievalSettings) -> np.ndarray:
         """items × values: share·cos(description) + (1 − share)·mean of top-k keyword cosines."""
-        share = self.settings.description_share
+        share = settings.description_share
         out = np.empty((rows.shape[0], len(CIRCLE_ORDER)), dtype=np.float64)
-        desc = rows @ self._descriptions.T
-        for j, kw in enumerate(self._keyword_rows):
+        desc = rows @ self.descriptions.T
+        for j, kw in enumerate(self.keyword_rows):
             cos = rows @ kw.T
-            k = min(self.settings.top_keywords, cos.shape[1])
+            k = min(settings.top_keywords, cos.shape[1])
             top = -np.sort(-cos, axis=1)[:, :k].mean(axis=1)
             out[:, j] = share * desc[:, j] + (1.0 - share) * top
         return out
 
-    def assign(self, texts: Sequence[str]) -> list[Assignment]:
-        """One assignment per text (an empty text is never accepted)."""
+
+class Retriever:
+    """Scores texts (and optionally images) against the ten values with one keyword list.
+
+    With an ``image_embedder`` (a CLIP-style model: text and images in one space) an item's
+    similarity is the mean of its text and image similarities, or the image's alone when the
+    item has no text.
+    """
+
+    def __init__(
+        self,
+        keywords: KeywordList,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        *,
+        image_embedder: Embedder | None = None,
+    ) -> None:
+        self.keywords = keywords
+        self.embedder = embedder
+        self.settings = settings
+        self._text = _Prototypes(keywords, embedder)
+        self._image = _Prototypes(keywords, image_embedder) if image_embedder else None
+        self._keyword_names = [v.keywords for v in keywords.values]
+
+    def embedding_similarity(self, rows: np.ndarray) -> np.ndarray:
+        """items × values for text embeddings (see :class:`_Prototypes`)."""
+        return self._text.similarity(rows, self.settings)
+
+    def assign(
+        self, texts: Sequence[str], images: Sequence[np.ndarray | None] | None = None
+    ) -> list[Assignment]:
+        """One assignment per text; ``images``: per item an image embedding or None.
+
+        An item with neither text nor image embedding is never accepted.
+        """
         if not texts:
             return []
+        if images is not None and (self._image is None or len(images) != len(texts)):
+            raise ValueError("image embeddings need an image embedder and one entry per text")
         rows = self.embedder.encode(list(texts))
-        sims = self.embedding_similarity(rows)
+        sims = self._text.similarity(rows, self.settings)
         out = []
         for i, text in enumerate(texts):
+            image = images[i] if images is not None else None
+            sim, closest_row, keyword_rows = sims[i], rows[i], self._text.keyword_rows
+            if image is not None and self._image is not None:
+                image_sim = self._image.similarity(image[None, :], self.settings)[0]
+                sim = (sim + image_sim) / 2 if text.strip() else image_sim
+                if not text.strip():
+                    closest_row, keyword_rows = image, self._image.keyword_rows
             hits = self.keywords.matches(text)
-            out.append(self._label(text, sims[i], hits, rows[i]))
+            has_input = bool(text.strip()) or image is not None
+            out.append(self._label(has_input, sim, hits, closest_row, keyword_rows))
         return out
 
     def _label(
-        self, text: str, sims: np.ndarray, hits: Mapping[Value, tuple[str, ...]], row: np.ndarray
+        self,
+        has_input: bool,
+        sims: np.ndarray,
+        hits: Mapping[Value, tuple[str, ...]],
+        row: np.ndarray,
+        keyword_rows: list[np.ndarray],
     ) -> Assignment:
         s = self.settings
         score = {
@@ -145,7 +193,7 @@ class Retriever:
             if v is not primary and round(r, 2) >= s.weight_floor
         }
         j = CIRCLE_ORDER.index(primary)
-        closest = np.argsort(-(self._keyword_rows[j] @ row), kind="stable")[:3]
+        closest = np.argsort(-(keyword_rows[j] @ row), kind="stable")[:3]
         named = hits.get(primary, ())
         keywords = named + tuple(
             self._keyword_names[j][int(k)]
@@ -153,7 +201,7 @@ class Retriever:
             if self._keyword_names[j][int(k)] not in named
         )
         reason = ""
-        if not text.strip():
+        if not has_input:
             reason = "no text to retrieve a value from"
         elif best < s.threshold:
             reason = f"best similarity {best:.{DIGITS}f} ({primary.value}) below {s.threshold}"

@@ -4,8 +4,10 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -192,3 +194,60 @@ def test_the_suite_collects_the_built_dataset(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "test_value_preference[power]" in result.stdout
     assert "test_value_preference[hedonism]" not in result.stdout
+
+
+class _ColourClip(BagOfWords):
+    """A test double for a CLIP-style embedder: a mostly red picture embeds like the words
+    "yacht luxury", anything else like nature words; texts as BagOfWords."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity = {"name": "colour (test double)", "folder_sha256": "-", "library": "-"}
+        self.pictures = 0
+
+    def encode_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        self.pictures += len(images)
+        words = []
+        for image in images:
+            r, _, b = (float(c) for c in np.asarray(image, dtype=float).mean(axis=(0, 1)))
+            words.append("yacht luxury" if r > b else "nature environment wildlife climate planet")
+        return self.encode(words)
+
+
+def test_an_image_embedder_labels_items_without_text(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for seed, (name, colour) in enumerate(
+        {"red": (240, 0, 0), "blue": (0, 40, 240), "cyan": (0, 200, 240)}.items(), start=1
+    ):
+        _tinted(src / f"{name}.png", seed, colour)
+    (src / "cyan.txt").write_text("Helping my mom, family support and love")
+    images = _ColourClip()
+    build_dataset(
+        BuildOptions(src=src, out=tmp_path / "out"), embedder=BagOfWords(), image_embedder=images
+    )
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "manifest.jsonl").open())}
+    assert rows["red"]["value"] == "power" and rows["blue"]["value"] == "universalism"
+    assert rows["cyan"]["value"] == "benevolence"  # text and picture averaged: text wins here
+    assert images.pictures == 3
+    assert record_of(tmp_path / "out")["image_embedder"]["name"] == "colour (test double)"
+    with pytest.raises(DataError, match="no item reached the manifest"):  # text only: review
+        build_dataset(
+            BuildOptions(src=_only_pictures(tmp_path), out=tmp_path / "plain"),
+            embedder=BagOfWords(),
+        )
+
+
+def _only_pictures(tmp_path: Path) -> Path:
+    src = tmp_path / "pictures"
+    src.mkdir()
+    _tinted(src / "red.png", 1, (240, 0, 0))
+    return src
+
+
+def _tinted(path: Path, seed: int, colour: tuple[int, int, int]) -> None:
+    """A drawing of random shapes (distinct pictures by seed) washed in one colour."""
+    make_image(path, seed)
+    with Image.open(path) as drawing:
+        washed = Image.blend(drawing.convert("RGB"), Image.new("RGB", drawing.size, colour), 0.6)
+    washed.save(path)
