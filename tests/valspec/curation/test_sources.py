@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from valspec.curation.sources import read_source
 from valspec.domain.errors import DataError
@@ -111,3 +114,26 @@ def test_missing_source_and_wrong_file_type(tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("hi")
     with pytest.raises(DataError, match="expected a folder, or a listing"):
         read_source(tmp_path / "x.txt")
+
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029"),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(captions=st.lists(_TEXT, min_size=1, max_size=5))
+def test_any_caption_round_trips_through_csv_and_jsonl_listings(
+    tmp_path: Path, captions: list[str]
+) -> None:
+    rows = [{"file": f"m/{i}.png", "caption": c} for i, c in enumerate(captions)]
+    with (tmp_path / "l.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, ["file", "caption"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (tmp_path / "l.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    for name in ("l.csv", "l.jsonl"):
+        items, _ = read_source(tmp_path / name)
+        assert [i.caption for i in items] == [c.strip() for c in captions]
+        assert [i.path.name for i in items] == [f"{i}.png" for i in range(len(captions))]
