@@ -108,6 +108,8 @@ def _dataset_build(args: argparse.Namespace) -> int:
 
 
 def _dataset_stats(args: argparse.Namespace) -> int:
+    import math
+
     from valspec.curation.stats import dataset_stats, manifest_confidences
     from valspec.data.dataset import load_dataset
     from valspec.reports.terminal import format_table
@@ -125,6 +127,8 @@ def _dataset_stats(args: argparse.Namespace) -> int:
         f"{stats.alpha:g} / {stats.family}):\n"
     )
     print(format_table(*stats.detectable_table()))
+    if any(math.isinf(x) for per in stats.detectable.values() for x in per.values()):
+        print("— : no change of up to 100 points reaches that power with so few items")
     print("\nper-item spread assumed (--spread MODE=X to use a measured one):")
     for spread in stats.spreads.values():
         print(f"  {spread.mode}: {spread.value:g} ({spread.assumption})")
