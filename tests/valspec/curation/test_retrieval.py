@@ -117,3 +117,9 @@ def test_settings_are_validated() -> None:
         RetrievalSettings(temperature=0)
     with pytest.raises(ValueError, match="description_share"):
         RetrievalSettings(description_share=1.5)
+
+
+def test_image_rows_need_an_image_embedder(bag_of_words: BagOfWords) -> None:
+    retriever = Retriever(load_keywords(), bag_of_words, RetrievalSettings())
+    with pytest.raises(ValueError, match="need an image embedder"):
+        retriever.assign(["a"], [np.zeros(4, dtype=np.float32)])
