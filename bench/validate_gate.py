@@ -191,6 +191,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer replicates (a few minutes)")
     parser.add_argument("--write-docs", action="store_true", help="rewrite docs/statistics.md")
+    parser.add_argument(
+        "--part",
+        type=int,
+        choices=(0, 1, 2),
+        default=0,
+        help="1: value family and whole run; 2: per-baseline rates and intervals; 0: both "
+        "(run 1 and 2 at once to use both cores)",
+    )
     args = parser.parse_args()
     q = args.quick
     runs, power_runs, suite_runs = (100, 100, 200) if q else (400, 200, 1000)
@@ -198,6 +206,25 @@ def main() -> int:
     start = time.perf_counter()
     out: dict[str, list[str]] = {}
 
+    part = args.part
+    if part in (0, 1):
+        value_family(out, runs, power_runs)
+        whole_run(out, suite_runs)
+    if part in (0, 2):
+        per_baseline_section(out, baselines, reruns)
+        intervals_section(out, runs)
+    took = time.perf_counter() - start
+    command = "python bench/validate_gate.py" + (" --quick" if q else "")
+    command += f" --part {part}" if part else ""
+    out["command"] = [f"`{command}` — {took / 60:.1f} minutes on the 2-core machine."]
+    print(out["command"][0])
+    if args.write_docs:
+        return write_docs(out, command)
+    return 0
+
+
+def value_family(out: dict[str, list[str]], runs: int, power_runs: int) -> None:
+    """A/A and power of the value family per mode and n."""
     rows = ["| mode | n per value | A/A: runs failing (any of 10 values) | +5 points caught | +10 caught | +2.5 fails | an unmoved value fails (+10 run) |",  # noqa: E501
             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for label, reader in READERS.items():
@@ -226,6 +253,9 @@ def main() -> int:
         f"{VALUE_ALPHA:g} (Holm over 10 values).",
     ]
 
+
+def per_baseline_section(out: dict[str, list[str]], baselines: int, reruns: int) -> None:
+    """False failures per frozen baseline."""
     rows = [
         "| baseline | re-runs | baselines | mean false-failure rate | worst (95 % upper bound) |",
         "|---|---|---|---|---|",
@@ -245,6 +275,9 @@ def main() -> int:
         rows.append(row)
     out["per-baseline"] = rows
 
+
+def whole_run(out: dict[str, list[str]], suite_runs: int) -> None:
+    """Whole-suite A/A for the sim and near-deterministic models."""
     suite_rows = [
         "| model | runs | value family | persona family | answer quality | the run fails |",
         "|---|---|---|---|---|---|",
@@ -266,6 +299,9 @@ def main() -> int:
         "per-item changes), 50 unparsable-rate checks at the sim's 1 % unparsable rate.",
     ]
 
+
+def intervals_section(out: dict[str, list[str]], runs: int) -> None:
+    """Coverage, bootstrap size and McNemar agreement."""
     cov_rows = ["| mode | n | covered |", "|---|---|---|"]
     for label, reader in READERS.items():
         for n in (SHIPPED, 200):
@@ -290,25 +326,34 @@ def main() -> int:
         "tables (n 5-39).",
     ]
     print("\n".join(out["intervals"]), flush=True)
-    took = time.perf_counter() - start
-    command = "python bench/validate_gate.py" + (" --quick" if q else "")
-    out["command"] = [f"`{command}` — {took / 60:.1f} minutes on the 2-core machine."]
-    print(out["command"][0])
-    if args.write_docs:
+
+
+def write_docs(out: dict[str, list[str]], command: str) -> int:
+    """Replace the generated sections of docs/statistics.md (locked: parts may run at once)."""
+    import fcntl
+
+    with (DOCS.parent / ".statistics.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         text = DOCS.read_text(encoding="utf-8")
         for name, body in out.items():
             pattern = re.compile(
-                rf"<!-- generated:{name} -->.*?<!-- /generated:{name} -->", re.DOTALL
+                rf"<!-- generated:{name} -->\n(.*?)<!-- /generated:{name} -->", re.DOTALL
             )
-            block = (
-                f"<!-- generated:{name} -->\n" + "\n".join(body) + f"\n<!-- /generated:{name} -->"
-            )
-            if not pattern.search(text):
+            found = pattern.search(text)
+            if found is None:
                 print(f"docs/statistics.md has no generated:{name} section", file=sys.stderr)
                 return 1
-            text = pattern.sub(lambda _m, b=block: b, text)
+            lines = body
+            if name == "command":  # keep the other parts' lines
+                others = found.group(1).splitlines()
+                lines = sorted(
+                    {*(x for x in others if x and not x.startswith(f"`{command}`")), *body}
+                )
+            block = f"<!-- generated:{name} -->\n" + "\n".join(lines)
+            block += f"\n<!-- /generated:{name} -->"
+            text = text[: found.start()] + block + text[found.end() :]
         DOCS.write_text(text, encoding="utf-8")
-        print(f"wrote {DOCS}")
+    print(f"wrote {DOCS}")
     return 0
 
 
