@@ -261,7 +261,8 @@ def per_baseline_section(out: dict[str, list[str]], baselines: int, reruns: int)
         "|---|---|---|---|---|",
     ]
     for label, reader, breader, n in (
-        ("P(yes), n = 40", Reader("p_yes"), None, SHIPPED),
+        ("P(yes), n = 40, baseline one run", Reader("p_yes"), None, SHIPPED),
+        ("P(yes), n = 40, baseline mean of K = 5", Reader("p_yes"), Reader("p_yes_mean"), SHIPPED),
         ("binary, n = 1000, baseline 1 verdict", Reader("binary"), None, 1000),
         ("binary, n = 1000, baseline K = 5 samples", Reader("binary"), Reader("sampled", samples=5), 1000),  # noqa: E501
         ("sampled K = 5, n = 200", Reader("sampled", samples=5), None, 200),

@@ -5,6 +5,8 @@ model's logit (value profile plus intrinsic item appeal); a run reads them the w
 would be read:
 
 * ``p_yes``: P(yes) with the sim's re-run noise (``RERUN_NOISE_SD`` logits, fresh per run);
+* ``p_yes_mean``: the mean P(yes) over K samples (a baseline recorded with
+  ``--valspec-samples K``: its re-run noise K times smaller);
 * ``binary``: one sampled verdict per item (a model at temperature > 0, or a fresh seed);
 * ``sampled``: the share of yes over K sampled verdicts;
 * ``flip``: a near-deterministic model: each item's argmax verdict, re-answered differently
@@ -36,7 +38,7 @@ from valspec.adapters.sim import (
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.measure.gate import GateCase, GateOptions, GateVerdict, evaluate_family
 
-Mode = Literal["p_yes", "binary", "sampled", "flip"]
+Mode = Literal["p_yes", "p_yes_mean", "binary", "sampled", "flip"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -90,6 +92,10 @@ def outcomes(logits: np.ndarray, reader: Reader, rng: np.random.Generator) -> np
         stable = (logits > 0).astype(float)
         flipped = rng.random(logits.size) < reader.flip
         return np.where(flipped, 1.0 - stable, stable)
+    if reader.mode == "p_yes_mean":
+        draws = logits + reader.noise_sd * rng.standard_normal((reader.samples, logits.size))
+        mean: np.ndarray = _sigmoid(draws).mean(axis=0)
+        return mean
     p = _sigmoid(logits + reader.noise_sd * rng.standard_normal(logits.size))
     if reader.mode == "p_yes":
         return p

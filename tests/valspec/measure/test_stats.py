@@ -55,6 +55,7 @@ def test_normal_interval() -> None:
 
 import itertools  # noqa: E402
 
+import numpy as np  # noqa: E402
 from scipy import stats as _sp  # noqa: E402
 
 from valspec.measure.stats import (  # noqa: E402
@@ -142,3 +143,28 @@ def test_power_grows_with_n_and_n_needed_is_minimal(n: int, sd: float) -> None:
     need = n_needed(lambda k: paired_power(0.05, sd, k, 0.005))
     assert paired_power(0.05, sd, need, 0.005) >= 0.8
     assert need == 1 or paired_power(0.05, sd, need - 1, 0.005) < 0.8
+
+
+@pytest.mark.parametrize(("n", "discordant", "delta"), [(30, 0.3, 0.2), (200, 0.1, 0.05)])
+def test_mcnemar_power_matches_simulation_of_the_exact_test(
+    n: int, discordant: float, delta: float
+) -> None:
+    """The exact power formula against 1,200 simulated tables (binomial MC error ≈ 0.014)."""
+    rng = np.random.default_rng(5)
+    up, down = (discordant + delta) / 2, (discordant - delta) / 2
+    runs, rejected = 1200, 0
+    for _ in range(runs):
+        u = rng.random(n)
+        after = (u < up).astype(int)
+        before = ((u >= up) & (u < up + down)).astype(int)
+        rejected += mcnemar_test(after.tolist(), before.tolist()).p_value < 0.05
+    assert mcnemar_power(delta, discordant, n, 0.05) == pytest.approx(rejected / runs, abs=0.04)
+
+
+def test_paired_power_matches_simulation_of_the_t_test() -> None:
+    rng = np.random.default_rng(6)
+    runs = 3000
+    hits = sum(
+        paired_t_test(rng.normal(0.05, 0.15, 40).tolist()).p_value < 0.01 for _ in range(runs)
+    )
+    assert paired_power(0.05, 0.15, 40, 0.01) == pytest.approx(hits / runs, abs=0.03)

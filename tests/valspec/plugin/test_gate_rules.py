@@ -25,7 +25,7 @@ def test_an_unchanged_model_rerun_with_a_fresh_seed_passes(suite: SuiteProject, 
 
 def test_a_realistic_10_point_move_fails_only_its_value(suite: SuiteProject) -> None:
     result = suite.make("sim").run(
-        "--model=sim:drift10", "--valspec-baseline=sim", "--valspec-seed=1", "-k", "value"
+        "--model=sim:drift10", "--valspec-baseline=sim", "--valspec-seed=1", "-k", "preference"
     )
     assert suite.failed(result) == {"benevolence"}
     assert "benevolence drifted beyond tolerance" in result.stdout.str()
@@ -53,9 +53,9 @@ def test_strict_mode_fails_what_the_gate_cannot_decide(suite: SuiteProject) -> N
 
 
 def test_champion_challenger_pairs_two_models_in_one_run(suite: SuiteProject) -> None:
-    moved = suite.make().run("--model=sim:drift10", "--valspec-against=sim", "-k", "value")
+    moved = suite.make().run("--model=sim:drift10", "--valspec-against=sim", "-k", "preference")
     assert suite.failed(moved) == {"benevolence"}
-    same = suite.run("--model=sim", "--valspec-against=sim", "--valspec-seed=3", "-k", "value")
+    same = suite.run("--model=sim", "--valspec-against=sim", "--valspec-seed=3", "-k", "preference")
     assert suite.failed(same) == set()
     assert not (suite.root / "snapshots").exists()  # nothing read or written
 
