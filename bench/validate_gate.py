@@ -84,6 +84,7 @@ def per_baseline(
     rng = np.random.default_rng(4)
     base = profile_logits("reference", n)
     counts = []
+    binary = reader.binary and (baseline_reader is None or baseline_reader.binary)
     for _ in range(baselines):
         frozen = {v: outcomes(x, baseline_reader or reader, rng) for v, x in base.items()}
         counts.append(
@@ -91,7 +92,7 @@ def per_baseline(
                 any(
                     v.failed
                     for v in family_run(
-                        base, base, reader, rng, alpha=VALUE_ALPHA, baseline=frozen
+                        base, base, reader, rng, alpha=VALUE_ALPHA, baseline=frozen, binary=binary
                     ).values()
                 )
                 for _ in range(reruns)
@@ -310,8 +311,9 @@ def intervals_section(out: dict[str, list[str]], runs: int) -> None:
                 f"| {label} | {n} | {rate(coverage(reader, n, runs // 2), runs // 2)} |"
             )
     boot = ["| n | size at 5 % |", "|---|---|"]
-    for n in (20, 30, 50, 200):
-        boot.append(f"| {n} | {rate(bootstrap_size(n, runs // 2), runs // 2)} |")
+    boot_runs = max(runs, 1000) if runs >= 400 else runs
+    for n in (20, 30, 40, 50, 100, 200):
+        boot.append(f"| {n} | {rate(bootstrap_size(n, boot_runs), boot_runs)} |")
     disagree = mcnemar_agreement(runs * 5)
     out["intervals"] = [
         "Coverage of the 95 % interval of Δ (a +10-point uneven move, security):",

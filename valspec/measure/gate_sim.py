@@ -114,12 +114,16 @@ def family_run(
     options: GateOptions | None = None,
     alpha: float | None = None,
     baseline: Mapping[Value, np.ndarray] | None = None,
+    binary: bool | None = None,
 ) -> dict[str, GateVerdict]:
     """One gate run over every value: baseline and candidate outcomes drawn independently.
 
     ``baseline`` fixes the baseline's outcomes (a committed snapshot reused by every re-run);
-    ``alpha`` is the value family's level (default: the options' alpha).
+    ``alpha`` is the value family's level (default: the options' alpha); ``binary`` says
+    whether both sides are single verdicts (default: the reader's; a K-sample baseline of
+    shares against single verdicts is compared as shares, as ``comparable_outcomes`` does).
     """
+    binary = reader.binary if binary is None else binary
     cases = []
     for value in base_logits:
         base = (
@@ -133,7 +137,7 @@ def family_run(
                 dict(zip(ids, now.tolist(), strict=True)),
                 dict(zip(ids, base.tolist(), strict=True)),
                 tolerance,
-                binary=reader.binary,
+                binary=binary,
             )
         )
     return evaluate_family(cases, options, alpha=alpha, family_size=len(cases))
