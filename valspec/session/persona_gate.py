@@ -32,6 +32,7 @@ from valspec.measure.gate import (
     inconclusive_message,
 )
 from valspec.measure.stats import Z95, one_sided_below_p
+from valspec.session.families import suite_budget
 from valspec.session.run import PersonaCase, Run
 from valspec.session.value_gate import ValspecWarning, baseline_for
 
@@ -117,8 +118,7 @@ class PersonaGate:
         self.directory = directory
         self.tolerance = tolerance
         self.options = options
-        size = len(run.persona_cases())
-        self.budget = budget or Budget(options.alpha, (("persona", size), ("persona-shift", size)))
+        self.budget = budget or suite_budget(run, options.alpha)
 
     def baseline_path(self, case: PersonaCase) -> Path:
         """Where a persona case's baseline lives (the snapshot syrupy writes for its test)."""

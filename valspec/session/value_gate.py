@@ -36,6 +36,7 @@ from valspec.measure.gate import (
     inconclusive_message,
 )
 from valspec.session.against import live_payload
+from valspec.session.families import suite_budget
 from valspec.session.run import Run, ValueCase
 
 VALUE_TEST = "test_value_preference"
@@ -76,7 +77,7 @@ class ValueGate:
         self.directory = directory
         self.tolerance = tolerance
         self.options = options
-        self.budget = budget or Budget(options.alpha, (("value", len(run.values)),))
+        self.budget = budget or suite_budget(run, options.alpha)
 
     def baseline_path(self, value: Value) -> Path:
         """Where a value's baseline lives (the snapshot syrupy writes for its test)."""

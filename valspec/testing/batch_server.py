@@ -14,12 +14,9 @@ writes the output file in the same format, answering with :func:`stand_in_answer
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
+from valspec.testing.loopback import LoopbackServer
 from valspec.testing.servers import image_urls, message_text
 
 RefuseMode = Literal["http429", "failed"]
@@ -136,7 +134,7 @@ class FakeBatch:
 
 
 @dataclass
-class BatchServer:
+class BatchServer(LoopbackServer):
     """The fake Files + Batches API on 127.0.0.1 (see the module docstring)."""
 
     answer: Answer = stand_in_answer
@@ -147,81 +145,24 @@ class BatchServer:
     refuse_mode: RefuseMode = "http429"
     api_key: str | None = None  # when set, requests without "Bearer <api_key>" get 401
     max_lifetime_s: float = 120.0
+    name = "fake batch server"  # the thread's name and start errors (not a field)
 
     def __post_init__(self) -> None:
         self.files: dict[str, tuple[str, str, bytes]] = {}  # id -> (name, purpose, bytes)
         self.batches: dict[str, FakeBatch] = {}
         self.calls: list[str] = []  # "METHOD path" of every request, in order
-        self.port = 0
         self._ids = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopped: asyncio.Event | None = None
-        self._error: BaseException | None = None
+        self._init_loopback()
 
-    @property
-    def base_url(self) -> str:
-        """The URL to give an OpenAI client."""
-        return f"http://127.0.0.1:{self.port}/v1"
+    def _middlewares(self) -> list[Any]:
+        return [self._auth]
 
-    def start(self) -> BatchServer:
-        """Serve from a daemon thread on a free port; returns self."""
-        self._thread = threading.Thread(target=self._run, name="valspec-batch-server", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout=10) or self._error is not None:
-            raise RuntimeError(f"fake batch server did not start: {self._error!r}")
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and join the thread (idempotent)."""
-        loop, stopped = self._loop, self._stopped
-        if loop is not None and stopped is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stopped.set)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> BatchServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-        finally:
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopped = asyncio.Event()
-        app = web.Application(client_max_size=512 * 1024 * 1024, middlewares=[self._auth])
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/files", self._upload)
         app.router.add_get("/v1/files/{id}/content", self._content)
         app.router.add_post("/v1/batches", self._create)
         app.router.add_get("/v1/batches/{id}", self._retrieve)
         app.router.add_post("/v1/batches/{id}/cancel", self._cancel)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = int(server.sockets[0].getsockname()[1])
-        self._ready.set()
-        try:
-            await asyncio.wait_for(self._stopped.wait(), timeout=self.max_lifetime_s)
-        except TimeoutError:
-            pass
-        finally:
-            await runner.cleanup()
 
     def _new_id(self, prefix: str) -> str:
         self._ids += 1

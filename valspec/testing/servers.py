@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
+
+from valspec.testing.loopback import LoopbackServer
 
 StepKind = Literal["ok", "status", "slow", "drop", "malformed"]
 LogprobsMode = Literal["full", "null", "reject"]
@@ -138,7 +138,7 @@ def image_urls(body: Mapping[str, Any]) -> list[str]:
 
 
 @dataclass
-class ChatServer:
+class ChatServer(LoopbackServer):
     """A scripted OpenAI-compatible chat-completions server on 127.0.0.1, run in a thread.
 
     ``script`` maps a tag (a substring of the request's message text) to the steps its
@@ -159,22 +159,13 @@ class ChatServer:
     skim_bodies: bool = False  # read only model/logprobs fields: keeps a benchmark server cheap
     max_lifetime_s: float = 300.0
     model: str = "loopback-vlm"
+    name = "loopback server"  # the thread's name and start errors (not a field)
 
     def __post_init__(self) -> None:
         self.hits: list[Hit] = []
-        self.port = 0
         self._attempts: dict[str, int] = {}
         self._in_flight = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._stopped: asyncio.Event | None = None
-        self._error: BaseException | None = None
-
-    @property
-    def base_url(self) -> str:
-        """The URL to give an OpenAI client (``http://127.0.0.1:<port>/v1``)."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        self._init_loopback()
 
     def attempts(self, tag: str) -> int:
         """How many requests carrying ``tag`` the server has seen."""
@@ -186,66 +177,8 @@ class ChatServer:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> ChatServer:
-        """Bind a free port on 127.0.0.1 and serve from a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self._run, name="valspec-chat-server", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout=10) or self._error is not None:
-            raise RuntimeError(f"loopback server did not start: {self._error!r}")
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and join the thread (idempotent)."""
-        loop, stopped = self._loop, self._stopped
-        if loop is not None and stopped is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stopped.set)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def __enter__(self) -> ChatServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start() or swallowed after stop
-            self._error = exc
-            self._ready.set()
-        finally:
-            pending = asyncio.all_tasks(loop)  # e.g. slow handlers still sleeping
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            asyncio.set_event_loop(None)
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stopped = asyncio.Event()
-        app = web.Application(client_max_size=512 * 1024 * 1024)
+    def _routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
-        self.port = int(server.sockets[0].getsockname()[1])
-        self._ready.set()
-        try:
-            await asyncio.wait_for(self._stopped.wait(), timeout=self.max_lifetime_s)
-        except TimeoutError:
-            pass
-        finally:
-            await runner.cleanup()
 
     # -- request handling --------------------------------------------------------------------
 
