@@ -106,8 +106,9 @@ def test_a_model_that_cannot_load_stops_the_session_once(
     assert result.ret == ExitCode.USAGE, text
     assert "Traceback" not in text and "During handling" not in text
     message = "cannot connect to 127.0.0.1:9"
-    # serial: one message and no case ran; xdist: at most one failed case per worker, then stop
-    assert 1 <= text.count(message) <= (1 if not workers else 4), text
+    # serial: one message and no case ran. xdist: at most one failed case per worker, each
+    # shown in its error section and in the short summary, plus xdist's "Interrupted" line.
+    assert 1 <= text.count(message) <= (1 if not workers else 2 * 2 + 1), text
     assert " passed" not in text
 
 
