@@ -7,7 +7,8 @@ prints items per second for one worker, then for ``--workers`` threads and proce
 as a multiple of one worker. FFmpeg's own decoder threads are set to 1
 (``VALSPEC_FFMPEG_THREADS=1``) so the pool is the only parallelism; ``--ffmpeg-threads 0``
 leaves FFmpeg's default. Each variant runs ``--repeats`` times, interleaved; the best run is
-shown (the machine is shared).
+shown, and beside it the median and range of the per-repeat ratios (each variant against the
+one-thread run of the same repeat, seconds apart), which drift on a shared machine cancels.
 
 Run:  python bench/decode_pool.py [--items 300 --workers 2 --repeats 3]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -53,6 +55,7 @@ def main() -> None:
             ),
         }
         best: dict[str, float] = {}
+        runs: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(args.repeats):
             for name, settings in variants.items():
                 started = time.perf_counter()
@@ -61,6 +64,7 @@ def main() -> None:
                         source.frames(item)
                 seconds = time.perf_counter() - started
                 best[name] = min(best.get(name, seconds), seconds)
+                runs[name].append(seconds)
         one = args.items / best["1 thread"]
         print(
             f"{args.items} items ({sum(i.kind == 'video' for i in items)} clips), "
@@ -69,7 +73,12 @@ def main() -> None:
         )
         for name, seconds in best.items():
             rate = args.items / seconds
-            print(f"{name:28s} {seconds:6.2f} s  {rate:6.1f} items/s  {rate / one:4.2f}x")
+            paired = sorted(a / b for a, b in zip(runs["1 thread"], runs[name], strict=True))
+            print(
+                f"{name:28s} {seconds:6.2f} s  {rate:6.1f} items/s  {rate / one:4.2f}x best; "
+                f"per repeat {statistics.median(paired):4.2f}x "
+                f"(range {paired[0]:.2f}-{paired[-1]:.2f})"
+            )
         print(f"load average (1/5/15 min): {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(base, ignore_errors=True)

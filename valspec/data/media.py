@@ -57,6 +57,7 @@ DECODE_THREAD_TYPE: Literal["SLICE", "AUTO"] = "SLICE"
 DECODE_THREADS = int(os.environ.get("VALSPEC_FFMPEG_THREADS", "0") or 0)
 
 _RESAMPLE = Image.Resampling.BICUBIC
+_EXIF_ORIENTATION = 0x0112  # EXIF tag: how the camera was held
 
 #: What PyAV raises for unreadable input (FFmpegError covers its whole family).
 _DECODE_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, EOFError)
@@ -210,11 +211,18 @@ def load_image(path: Path, longest_side: int) -> Image.Image:
     """One screenshot as RGB, EXIF orientation applied, shrunk to ``longest_side``."""
     _check_file(path)
     try:
-        with Image.open(path) as opened:
+        # One read, then decode from memory: Pillow's chunked file reads hold the GIL, and
+        # the decode pool's threads scale better without them (bench/decode_pool.py).
+        data = path.read_bytes()
+        with Image.open(io.BytesIO(data)) as opened:
             if opened.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the result is still big enough.
                 opened.draft("RGB", _fit_size(opened.size, longest_side))
-            rgb = _to_rgb(ImageOps.exif_transpose(opened))
+            upright: Image.Image = opened
+            if opened.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+                upright = ImageOps.exif_transpose(opened)
+            upright.load()
+            rgb = _to_rgb(upright)
     except UnidentifiedImageError:
         raise MediaError(f"{path}: not an image file (unrecognised format)") from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
@@ -334,7 +342,15 @@ def _frame_to_image(frame: VideoFrame, longest_side: int) -> Image.Image:
     width, height = _fit_size((frame.width, frame.height), longest_side)
     # swscale converts and shrinks in one step, ~4x faster than PIL's resize after to_image().
     rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
-    image: Image.Image = rgb.to_image()  # type: ignore[no-untyped-call]  # PyAV's stub lacks it
+    plane = rgb.planes[0]
+    if plane.line_size > 0:
+        # Straight from the plane's buffer, rows ``line_size`` apart: PyAV's ``to_image``
+        # copies row by row holding the GIL, which kept the decode pool's threads waiting.
+        image = Image.frombuffer(
+            "RGB", (plane.width, plane.height), bytes(plane), "raw", "RGB", plane.line_size, 1
+        )
+    else:  # a bottom-up frame: PyAV flips it
+        image = rgb.to_image()  # type: ignore[no-untyped-call]  # PyAV's stub lacks it
     rotation = frame.rotation  # degrees counter-clockwise, from the display matrix
     if rotation % 360:
         image = image.rotate(rotation, expand=True)

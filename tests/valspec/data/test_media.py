@@ -245,6 +245,33 @@ def test_display_rotation_is_applied(clips: dict[str, Path]) -> None:
     assert np.abs(pixels[:8].mean(axis=(0, 1)) - colour(6)).max() < 8  # frame 6 at 0.5 s
 
 
+@pytest.mark.parametrize("size", [(WIDTH, HEIGHT), (30, 17)], ids=["even", "odd-padded-rows"])
+def test_frames_match_pyav_to_image_pixel_for_pixel(tmp_path: Path, size: tuple[int, int]) -> None:
+    """The frame conversion reads the plane's buffer with its stride; PyAV's own
+    ``to_image`` is the reference (odd widths leave padding at the end of each row)."""
+    width, height = size
+    rng = np.random.default_rng(3)
+    path = tmp_path / "noise.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264rgb", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        for _ in range(4):
+            rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with av.open(str(path)) as container:
+        decoded = list(container.decode(video=0))
+    assert decoded and decoded[0].reformat(format="rgb24").planes[0].line_size >= width * 3
+    for frame in decoded:
+        ours = media._frame_to_image(frame, longest_side=1000)
+        reference = frame.reformat(format="rgb24", interpolation="AREA").to_image()
+        assert ours.size == reference.size == (width, height)
+        assert ours.tobytes() == reference.tobytes()
+
+
 # --------------------------------------------------------------------------- images
 
 
