@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from valspec.adapters.registry import probe_spec
 from valspec.domain.errors import ValspecError
 from valspec.domain.exit_codes import ExitCode
 from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
@@ -225,6 +226,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "valspec: --valspec-batch runs in one process (the provider does the work): drop -n"
         )
+    controller = not hasattr(config, "workerinput")
+    if getattr(config.option, "numprocesses", None) and controller and not run.options.offline:
+        # The xdist controller answers nothing: it checks the endpoint up front (a connect,
+        # never a model load), so an unreachable server is one message, not one per worker.
+        try:
+            probe_spec(run.spec)
+        except ValspecError as exc:
+            raise pytest.UsageError(f"valspec: {exc}") from None
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:  # progress is written past pytest's output capture
         run.suspend_output = capture.global_and_fixture_disabled
