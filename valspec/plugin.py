@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from valspec.adapters.registry import probe_spec
 from valspec.domain.errors import ValspecError
 from valspec.domain.exit_codes import ExitCode
 from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
 from valspec.engine.batch import BatchPending
 from valspec.measure.budget import Budget
+from valspec.reports.interrupt import finish_on_interrupt
 from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
 from valspec.reports.writer import ReportWriter
 from valspec.session.against import LiveBaseline
@@ -224,6 +226,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             "valspec: --valspec-batch runs in one process (the provider does the work): drop -n"
         )
+    controller = not hasattr(config, "workerinput")
+    if getattr(config.option, "numprocesses", None) and controller and not run.options.offline:
+        # The xdist controller answers nothing: it checks the endpoint up front (a connect,
+        # never a model load), so an unreachable server is one message, not one per worker.
+        try:
+            probe_spec(run.spec)
+        except ValspecError as exc:
+            raise pytest.UsageError(f"valspec: {exc}") from None
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:  # progress is written past pytest's output capture
         run.suspend_output = capture.global_and_fixture_disabled
@@ -345,6 +355,9 @@ def valspec_run(request: pytest.FixtureRequest) -> Iterator[Run]:
     problem = None
     try:
         run.prepare(list(_selected_cases(request.session)))
+    except KeyboardInterrupt:  # Ctrl-C: what was stored stays; close the cache and model
+        run.close()
+        raise
     except BatchPending as exc:
         run.close()  # nothing to score: release the cache and the model now
         pytest.skip(f"{PENDING} {exc}")
@@ -519,6 +532,11 @@ class SummaryReporter:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.rows: list[dict[str, Any]] = []
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Keep the session: Ctrl-C during the summary sets its exit code."""
+        self.session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Keep the summary rows of each finished test."""
@@ -528,7 +546,12 @@ class SummaryReporter:
             )
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the value profile and persona results as tables."""
+        """Print the value profile and persona results as tables (Ctrl-C: exit 2, one line)."""
+        write = terminalreporter.write_line
+        with finish_on_interrupt(self.session, "printing the summary", write):
+            self._summary(terminalreporter)
+
+    def _summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         values = [r for r in self.rows if r.get("kind") == "value"]
         personas = [r for r in self.rows if r.get("kind") == "persona"]
         strategies = [r for r in self.rows if r.get("kind") == "strategy"]

@@ -81,7 +81,7 @@ def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -
         "kind": kind,
         "case": name,
         "baseline": comparison.baseline,
-        "delta": None if comparison.delta is None else round(comparison.delta, 1),
+        "delta": comparison.delta,  # unrounded: displayed through valspec.domain.numbers
         "status": status,
         "model": run.describe_model(),
         **extra,
@@ -104,9 +104,10 @@ def _setup_rows(results: Mapping[str, ValueResult]) -> dict[str, Any]:
     return {"paper_setup": setups[0]} if setups else {}
 
 
-def _status(comparison: Comparison, problems: list[str]) -> dict[str, str]:
-    """Drift, staleness and a missing baseline name themselves; anything else is ``fail``."""
-    named = comparison.failed or comparison.status == "new"
+def _status(comparison: Comparison, problems: list[str], *, gated: bool = False) -> dict[str, str]:
+    """Drift, staleness and a missing baseline name themselves, as does a case the gate fails
+    (``gated``: its row says the gate's verdict); anything else is ``fail``."""
+    named = gated or comparison.failed or comparison.status == "new"
     return {"status": "fail"} if problems and not named else {}
 
 
@@ -141,10 +142,14 @@ def test_value_preference(
     else:  # the family's verdict, not the tolerance-only comparison, decides
         failure = None if valspec_baseline.update else valspec_value_gate.failure(case.value)
         problems = [failure] if failure else []
+        # One rounding path: the row carries the verdict's unrounded numbers (the ones the
+        # failure message formats), and every output formats them via valspec.domain.numbers.
         gate |= {
-            "baseline": round(verdict.baseline, 1),
-            "delta": round(verdict.delta, 1),
-            "delta_ci": [round(verdict.ci[0], 1), round(verdict.ci[1], 1)],
+            "score": verdict.current,
+            "n": verdict.n,
+            "baseline": verdict.baseline,
+            "delta": verdict.delta,
+            "delta_ci": list(verdict.ci),
             "p_adjusted": verdict.p_adjusted,
             "test": verdict.test,
             "status": verdict.status,
@@ -174,7 +179,7 @@ def test_value_preference(
             **_setup_rows(run.setup_results(case.value)),
         )
         | gate
-        | _status(comparison, problems)
+        | _status(comparison, problems, gated=valspec_value_gate.failed(case.value))
     )
     _finish(problems)
 
@@ -239,7 +244,7 @@ def test_persona_alignment(
         )
         | persona_metric_row(payload)
         | gate.row(case)
-        | _status(comparison, problems)
+        | _status(comparison, problems, gated=gate.failed(case))
     )
     _finish(problems)
 

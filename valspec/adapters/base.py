@@ -140,6 +140,14 @@ def describe_traffic(adapter: Adapter) -> str | None:
     return str(traffic()) if callable(traffic) and traffic() else None
 
 
+def probe_adapter(adapter: Adapter) -> None:
+    """Check, before the first request, that the model can be reached, if the adapter can
+    (its optional ``probe()``: e.g. a connect to an HTTP endpoint); raises ConfigError."""
+    probe = getattr(adapter, "probe", None)
+    if callable(probe):
+        probe()
+
+
 def close_adapter(adapter: Adapter) -> None:
     """Release an adapter's resources (HTTP clients, model weights) if it holds any."""
     close = getattr(adapter, "close", None)

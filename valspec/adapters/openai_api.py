@@ -47,7 +47,7 @@ from valspec.adapters.openai_completion import (
     p_yes_from_logprobs,
     p_yes_from_top,
 )
-from valspec.adapters.openai_settings import OpenAISettings, api_key
+from valspec.adapters.openai_settings import OpenAISettings, api_key, probe_url
 from valspec.adapters.registry import ModelSpec
 from valspec.domain.errors import ConfigError
 from valspec.domain.messages import AnswerFormat
@@ -174,6 +174,10 @@ class OpenAIAdapter:
         if settings.extra_body:
             found["extra_body"] = json.dumps(settings.extra_body, sort_keys=True)
         return found
+
+    def probe(self) -> None:
+        """Before the first request: the endpoint accepts connections (ConfigError if not)."""
+        probe_url(self.spec.name, self.settings.base_url)
 
     def describe(self) -> str:
         """One line for the run header: model, endpoint and how P(yes) is obtained."""

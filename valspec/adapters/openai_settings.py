@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,6 +142,32 @@ def api_key(spec: ModelSpec, settings: OpenAISettings) -> str:
 def check(spec: ModelSpec) -> None:
     """Configure-time checks (options, base URL, API key present), without the openai SDK."""
     api_key(spec, OpenAISettings.from_spec(spec))
+
+
+PROBE_TIMEOUT_S = 5.0
+"""How long the up-front connect probe waits for the endpoint to accept a connection."""
+
+
+def probe_url(name: str, base_url: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """One TCP connect to the endpoint (nothing is sent, no key, no SDK): a server nobody
+    runs is one located ConfigError before the first case, not one error per query."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise ConfigError(
+            f"--model={name}: cannot connect to {parts.scheme}://{parts.netloc} ({reason.lower()})"
+            ": start the server, or point base_url / OPENAI_BASE_URL at one that runs"
+        ) from None
+
+
+def probe(spec: ModelSpec) -> None:
+    """The spec's endpoint accepts connections (what an xdist controller checks up front)."""
+    probe_url(spec.name, OpenAISettings.from_spec(spec).base_url)
 
 
 # option name -> (type, minimum); "number" accepts int or float

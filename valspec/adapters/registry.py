@@ -170,6 +170,24 @@ def check_spec(spec: ModelSpec) -> None:
     getattr(importlib.import_module(module_name), attr)(spec)
 
 
+# Up-front probes that need no adapter (so nothing loads): what an xdist controller, which
+# answers nothing, can check before its workers start. Entry points: ``<name>-probe``.
+_PROBES: dict[str, str] = {"openai": "valspec.adapters.openai_settings:probe"}
+
+
+def probe_spec(spec: ModelSpec) -> None:
+    """Check that the spec's model can be reached without creating its adapter (a connect
+    to an endpoint; never loading weights); ConfigError when it cannot. No probe: no-op."""
+    target = _PROBES.get(spec.adapter) if spec.adapter not in _REGISTERED else None
+    if target is None:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name == f"{spec.adapter}-probe":
+                ep.load()(spec)
+        return
+    module_name, _, attr = target.partition(":")
+    getattr(importlib.import_module(module_name), attr)(spec)
+
+
 def create_adapter(spec: ModelSpec) -> Adapter:
     """Build the adapter a spec names (importing its SDK only now)."""
     factory = _load_factory(spec.adapter)

@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from valspec.domain.numbers import interval, p_value, points, signed
 from valspec.measure.stats import (
     DifferenceTest,
     holm,
@@ -115,7 +116,7 @@ class GateVerdict:
         how = f"paired on {self.n} items" if self.paired else f"independent samples, n={self.n}"
         return (
             f"baseline {_pt(self.baseline)} -> now {_pt(self.current)} ({how}); "
-            f"Δ {_signed(self.delta)} points, 95 % CI [{_pt(self.ci[0])}, {_pt(self.ci[1])}], "
+            f"Δ {_signed(self.delta)} points, 95 % CI {interval(self.ci)}, "
             f"adjusted p {_p(self.p_adjusted)} ({self.test}); tolerance ±{self.tolerance:g} points"
         )
 
@@ -129,6 +130,36 @@ class _Analysis:
     df: float
     planning_sd: float  # per-item SD of differences (or discordant share when binary)
     flips: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A case's numbers in points: baseline and current means on the compared items, Δ with
+    its 95 % interval, and n. The verdict and ``valspec diff`` both take them from here."""
+
+    baseline: float
+    current: float
+    delta: float
+    ci: tuple[float, float]
+    n: int
+    test: str
+
+
+def _change(analysis: _Analysis) -> Change:
+    low, high = analysis.result.ci
+    return Change(
+        baseline=100.0 * analysis.baseline,
+        current=100.0 * analysis.current,
+        delta=100.0 * analysis.result.estimate,
+        ci=(100.0 * low, 100.0 * high),
+        n=analysis.result.n,
+        test=analysis.result.test,
+    )
+
+
+def change_of(case: GateCase, options: GateOptions | None = None) -> Change:
+    """The numbers :func:`evaluate_family` reports for ``case`` (no power, no family)."""
+    return _change(_analyse(case, options or GateOptions()))
 
 
 def _analyse(case: GateCase, options: GateOptions) -> _Analysis:
@@ -244,14 +275,13 @@ def evaluate_family(
     verdicts: dict[str, GateVerdict] = {}
     for analysis, p, p_adj in zip(analyses, raw, adjusted, strict=True):
         power, needed = _power(analysis, level / family, options.power)
-        delta = 100.0 * analysis.result.estimate
+        numbers = _change(analysis)
         tolerance = analysis.case.tolerance
         significant = not math.isnan(p_adj) and p_adj < level
-        low, high = analysis.result.ci
         status: Status
         if options.equivalence:
             status = "equivalent" if significant else "not-equivalent"
-        elif significant and reaches_tolerance(delta, (100.0 * low, 100.0 * high), tolerance):
+        elif significant and reaches_tolerance(numbers.delta, numbers.ci, tolerance):
             status = "drift"
         elif power < options.power or math.isnan(p_adj):
             status = "inconclusive"
@@ -260,14 +290,14 @@ def evaluate_family(
         verdicts[analysis.case.name] = GateVerdict(
             name=analysis.case.name,
             status=status,
-            baseline=100.0 * analysis.baseline,
-            current=100.0 * analysis.current,
-            delta=delta,
-            ci=(100.0 * low, 100.0 * high),
+            baseline=numbers.baseline,
+            current=numbers.current,
+            delta=numbers.delta,
+            ci=numbers.ci,
             p_value=p,
             p_adjusted=p_adj,
-            test=analysis.result.test + ("+tost" if options.equivalence else ""),
-            n=analysis.result.n,
+            test=numbers.test + ("+tost" if options.equivalence else ""),
+            n=numbers.n,
             tolerance=tolerance,
             power=power,
             n_needed=needed,
@@ -316,7 +346,7 @@ def verdict_table(verdicts: Sequence[GateVerdict]) -> str:
             _pt(v.baseline),
             _pt(v.current),
             _signed(v.delta),
-            f"[{_pt(v.ci[0])}, {_pt(v.ci[1])}]",
+            interval(v.ci),
             _p(v.p_adjusted),
             v.test,
             v.status,
@@ -351,15 +381,4 @@ def flips_lines(verdict: GateVerdict, *, binary: bool, limit: int = 8) -> list[s
     return [f"items that moved most (P(yes) %): {moved}"]
 
 
-def _pt(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x:.1f}"
-
-
-def _signed(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x:+.1f}"
-
-
-def _p(p: float) -> str:
-    if math.isnan(p):
-        return "-"
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+_pt, _signed, _p = points, signed, p_value  # the one formatting path (domain.numbers)

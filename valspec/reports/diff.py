@@ -17,6 +17,8 @@ from typing import Any
 
 from valspec.domain.errors import DataError, ValspecError
 from valspec.domain.values import CIRCLE_ORDER
+from valspec.measure.drift import comparable_outcomes
+from valspec.measure.gate import Change, GateCase, change_of
 from valspec.reports.files import fmt_interval, fmt_number, markdown_table
 from valspec.reports.radar import Series
 
@@ -100,24 +102,34 @@ def _score(payload: Payload | None) -> float | None:
     return None if score is None else float(score)
 
 
-def _flips(before: Payload | None, after: Payload | None) -> str:
+def value_change(before: Payload | None, after: Payload | None) -> Change | None:
+    """Before and after on the items both sides hold, computed as the gate computes them (so
+    the diff's Δ is the failure message's, not a difference of two rounded scores)."""
     if before is None or after is None:
-        return "–"
+        return None
+    mode, now, base = comparable_outcomes(after, before)
+    if not set(now) & set(base):
+        return None
+    case = GateCase(str(after.get("value", "")), now, base, 0.0, binary=mode == "binary")
+    return change_of(case)
+
+
+def flipped(before: Payload | None, after: Payload | None) -> tuple[list[str], list[str]]:
+    """The item ids (videos) whose verdict flipped yes -> no and no -> yes, each sorted."""
+    if before is None or after is None:
+        return [], []
     old, new = before.get("items", {}), after.get("items", {})
-    common = set(old) & set(new)
-    down = sum(1 for i in common if old[i] == "yes" and new[i] == "no")
-    up = sum(1 for i in common if old[i] == "no" and new[i] == "yes")
-    return f"{down} / {up}"
-
-
-def _change(before: float | None, after: float | None) -> str:
-    if before is None or after is None:
-        return "–"
-    return f"{after - before:+.1f}"
+    common = sorted(set(old) & set(new))
+    down = [i for i in common if old[i] == "yes" and new[i] == "no"]
+    up = [i for i in common if old[i] == "no" and new[i] == "yes"]
+    return down, up
 
 
 def value_diff_table(before: SnapshotSide, after: SnapshotSide) -> str:
-    """Per value: score before and after, Δ, the new interval, n and yes→no / no→yes flips."""
+    """Per value: score before and after, Δ, the new interval, n and yes→no / no→yes flips.
+
+    Where both sides share items, before, after, Δ and n are the gate's (paired on those
+    items); otherwise each side's own score."""
     old, new = before.values(), after.values()
     rows = []
     for value in (v.value for v in CIRCLE_ORDER):
@@ -125,15 +137,17 @@ def value_diff_table(before: SnapshotSide, after: SnapshotSide) -> str:
             continue
         b, a = old.get(value), new.get(value)
         ci = (a or {}).get("score_ci95", (a or {}).get("ci95"))
+        paired = value_change(b, a)
+        down, up = flipped(b, a)
         rows.append(
             [
                 value,
-                fmt_number(_score(b)),
-                fmt_number(_score(a)),
-                _change(_score(b), _score(a)),
+                fmt_number(_score(b) if paired is None else paired.baseline),
+                fmt_number(_score(a) if paired is None else paired.current),
+                "–" if paired is None else fmt_number(paired.delta, "{:+.1f}"),
                 fmt_interval(ci),
-                str((a or {}).get("n", "–")),
-                _flips(b, a),
+                str((a or {}).get("n", "–") if paired is None else paired.n),
+                "–" if b is None or a is None else f"{len(down)} / {len(up)}",
                 "changed" if b != a else "",
             ]
         )
@@ -141,20 +155,51 @@ def value_diff_table(before: SnapshotSide, after: SnapshotSide) -> str:
     return markdown_table(headers, rows)
 
 
+def flipped_lines(before: SnapshotSide, after: SnapshotSide) -> list[str]:
+    """One markdown bullet per value whose videos flipped, naming every flipped video."""
+    old, new = before.values(), after.values()
+    lines = []
+    for value in (v.value for v in CIRCLE_ORDER):
+        down, up = flipped(old.get(value), new.get(value))
+        parts = [
+            f"{label} ({len(ids)}): {', '.join(f'`{i}`' for i in ids)}"
+            for label, ids in (("yes → no", down), ("no → yes", up))
+            if ids
+        ]
+        if parts:
+            lines.append(f"- **{value}**: " + "; ".join(parts))
+    return lines
+
+
+def persona_change(case: str, before: Payload | None, after: Payload | None) -> Change | None:
+    """The alignment shift before and after on the shared items, as the persona gate has it."""
+    from valspec.session.persona_gate import contrast_outcomes
+
+    if before is None or after is None:
+        return None
+    now, base = contrast_outcomes(after, before)
+    return change_of(GateCase(case, now, base, 0.0)) if now else None
+
+
 def persona_diff_table(before: SnapshotSide, after: SnapshotSide) -> str:
-    """Per persona x strategy: alignment shift before and after, and its change."""
+    """Per persona x strategy: alignment shift before and after, and its change (paired on the
+    shared items, as the persona gate computes it, when both sides hold per-item changes)."""
     old, new = before.personas(), after.personas()
     rows = []
     for case in sorted(set(old) | set(new)):
         b, a = old.get(case), new.get(case)
         shift_b = None if b is None else b.get("alignment_shift")
         shift_a = None if a is None else a.get("alignment_shift")
+        paired = persona_change(case, b, a)
+        if paired is not None:
+            shift_b, shift_a = paired.baseline, paired.current
+        delta = None if shift_a is None or shift_b is None else shift_a - shift_b
         rows.append(
             [
                 case,
                 fmt_number(shift_b, "{:+.1f}"),
                 fmt_number(shift_a, "{:+.1f}"),
-                _change(shift_b, shift_a),
+                fmt_number(delta if paired is None else paired.delta, "{:+.1f}"),
                 fmt_interval((a or {}).get("ci95")),
                 "changed" if b != a else "",
             ]
@@ -184,6 +229,10 @@ def diff_markdown(
         return "\n".join(lines)
     if before.values() or after.values():
         lines += [value_diff_table(before, after), ""]
+        flips = flipped_lines(before, after)
+        if flips:
+            lines += ["<details><summary>Videos whose verdict flipped</summary>", ""]
+            lines += [*flips, "", "</details>", ""]
     if before.personas() or after.personas():
         lines += ["<details><summary>Persona alignment</summary>", ""]
         lines += [persona_diff_table(before, after), "", "</details>", ""]
@@ -246,7 +295,7 @@ def diff_command(
     models: Sequence[str] = (),
     root: Path = Path(),
     snapshot_dir: str = "snapshots",
-    out: Path = Path("valspec-diff"),
+    out: Path,
     charts: bool = True,
 ) -> Path:
     """Compare two refs or folders for the given models (default: every model on either side)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from valspec.data.dataset import Item
 from valspec.domain.errors import DataError
+from valspec.domain.numbers import interval, number
 from valspec.domain.prompts import NEUTRAL, template_for
 from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER
 from valspec.engine.queries import Record, split_condition_id
@@ -121,17 +122,13 @@ def write_responses(path: Path, rows: Iterable[Mapping[str, str]]) -> None:
 
 # -- summary.md ------------------------------------------------------------------------------
 def fmt_number(x: Any, spec: str = "{:.1f}") -> str:
-    """A number for a table cell; an en dash when it is missing."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return spec.format(x)
+    """A number for a table cell (valspec.domain.numbers); an en dash when it is missing."""
+    return number(x, spec, "–")
 
 
 def fmt_interval(ci: Any) -> str:
     """``[low, high]`` for a table cell; an en dash when undefined."""
-    if not ci or ci[0] is None or ci[1] is None:
-        return "–"
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+    return interval(ci, "–")
 
 
 def _cell(text: str) -> str:

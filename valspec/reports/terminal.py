@@ -10,21 +10,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from valspec.domain.numbers import interval, number, p_value
 from valspec.domain.values import ABBREVIATIONS, CIRCLE_ORDER, Value, parse_value
 
 Row = Mapping[str, Any]
 
 
-def _num(x: Any, fmt: str = "{:.1f}") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return fmt.format(x)
-
-
-def _ci(ci: Any) -> str:
-    if not ci or ci[0] is None:
-        return "-"
-    return f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+_num = number  # the one formatting path (valspec.domain.numbers), "-" when missing
+_ci = interval
 
 
 def format_table(
@@ -75,7 +68,7 @@ def value_table(rows: Sequence[Row], *, profile: bool = True) -> str:
             _num(r.get("baseline")),
             _num(r.get("delta"), "{:+.1f}"),
             _ci(r.get("delta_ci")),
-            _num(r.get("p_adjusted"), "{:.4f}"),
+            p_value(r.get("p_adjusted")),
             r.get("status", "-"),
         ]
         for r in rows

@@ -29,6 +29,7 @@ from valspec.reports.files import (
     summary_markdown,
     write_report,
 )
+from valspec.reports.interrupt import KEPT, finish_on_interrupt, interrupted
 from valspec.reports.schema import build_profile
 
 if TYPE_CHECKING:
@@ -116,16 +117,22 @@ class ReportWriter:
         """Write the folder once, in the controller (or the only process)."""
         if self.worker is not None:
             return
-        responses: Iterable[ResponseRow] = []
-        if (self.folder / PARTS_DIR).is_dir():
-            responses = self._responses()
-        profile = build_profile(self.rows, prompts=prompt_versions(), baseline=self.baseline)
-        self.written = write_report(self.folder, profile, responses)
-        append_step_summary(summary_markdown(profile, radar=None))
+        if interrupted(session):  # a report of the cases that happened to finish would mislead
+            self.problem = f"not written: the run was interrupted ({KEPT})"
+            return
+        with finish_on_interrupt(session, f"writing the report to {self.folder}"):
+            responses: Iterable[ResponseRow] = []
+            if (self.folder / PARTS_DIR).is_dir():
+                responses = self._responses()
+            profile = build_profile(self.rows, prompts=prompt_versions(), baseline=self.baseline)
+            self.written = write_report(self.folder, profile, responses)
+            append_step_summary(summary_markdown(profile, radar=None))
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Say where the report went."""
+        """Say where the report went (or why it was not written)."""
         if self.written is None:
+            if self.problem:
+                terminalreporter.write_line(f"valspec report: {self.problem}")
             return
         names = ", ".join(p.name for p in self.written.written)
         terminalreporter.write_line(f"valspec report: {self.folder} ({names})")

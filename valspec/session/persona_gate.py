@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from valspec.domain.numbers import interval, p_value, signed
 from valspec.measure.budget import Budget
 from valspec.measure.drift import Comparison, Payload, compare_persona, persona_payload
 from valspec.measure.gate import (
@@ -192,12 +193,11 @@ class PersonaGate:
         what = "is not shown equivalent" if equivalence else "drifted beyond tolerance"
         # Short enough to review: the run's table of persona cases is printed once, in the
         # summary, not in every failing case.
-        p_adj = "-" if math.isnan(verdict.p_adjusted) else f"{verdict.p_adjusted:.4f}"
         lines = [
             f"{case.persona.id}/{case.strategy}: alignment shift {what}:",
-            f"  {verdict.baseline:.1f} -> {verdict.current:.1f}, Δ {verdict.delta:+.1f} points "
-            f"(95 % CI of Δ [{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}]), {verdict.n} items",
-            f"  adj. p {p_adj} ({verdict.test}, Holm over persona cases), "
+            f"  {signed(verdict.baseline)} -> {signed(verdict.current)}, Δ {signed(verdict.delta)}"
+            f" points (95 % CI of Δ {interval(verdict.ci)}), n={verdict.n} items",
+            f"  adj. p {p_value(verdict.p_adjusted)} ({verdict.test}, Holm over persona cases), "
             f"{100 * verdict.power:.0f} % power; tolerance ±{verdict.tolerance:g}",
         ]
         if verdict.status == "inconclusive":
@@ -223,9 +223,12 @@ class PersonaGate:
         if verdict is None:
             return {}
         return {
-            "baseline": round(verdict.baseline, 1),
-            "delta": round(verdict.delta, 1),
-            "delta_ci": [round(verdict.ci[0], 1), round(verdict.ci[1], 1)],
+            # unrounded: every output formats these through valspec.domain.numbers
+            "shift": verdict.current,
+            "n": verdict.n,
+            "baseline": verdict.baseline,
+            "delta": verdict.delta,
+            "delta_ci": list(verdict.ci),
             "p_adjusted": verdict.p_adjusted,
             "test": verdict.test,
             "status": "drift" if self.failed(case) else verdict.status,

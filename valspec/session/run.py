@@ -19,6 +19,7 @@ from valspec.adapters.base import (
     close_adapter,
     describe_adapter,
     describe_traffic,
+    probe_adapter,
 )
 from valspec.adapters.registry import ModelSpec, check_spec, create_adapter, resolve_spec
 from valspec.data.dataset import PLATFORMS, Dataset, Item, load_dataset
@@ -348,6 +349,13 @@ class Run:
         """The model adapter (created on first use; heavy SDKs load only now)."""
         return create_adapter(self.spec)
 
+    def probe(self) -> None:
+        """Check once, before anything is sent, that the model can be reached (the adapter's
+        optional probe; ConfigError otherwise). A fully cached run never probes."""
+        if not self.__dict__.get("_probed"):
+            probe_adapter(self.adapter)
+            self.__dict__["_probed"] = True
+
     @cached_property
     def engine(self) -> Engine:
         """The engine that plans and answers this run's queries."""
@@ -469,6 +477,7 @@ class Run:
 
         if not absent:
             return RunStats(planned=0, cached=0, sent=0, errors=0, seconds=0.0)
+        self.probe()  # one located error before the first request, not one per query
         bar = (
             ProgressBar(label, cached=cached, quiet=self.options.quiet, suspend=self.suspend_output)
             if progress is None

@@ -9,13 +9,13 @@ xdist worker's share, so every worker reaches the same verdicts.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from valspec.domain.numbers import interval, p_value, points, signed
 from valspec.domain.values import Value
 from valspec.measure.baseline import read_baseline
 from valspec.measure.budget import Budget
@@ -143,11 +143,12 @@ class ValueGate:
         # it. The run's table of values is printed once, in the summary.
         lines = [
             f"{value.value} {what}:",
-            f"  baseline {verdict.baseline:.1f} {unit}  ->  now {verdict.current:.1f} {unit}, "
+            f"  baseline {points(verdict.baseline)} {unit}  ->  now {points(verdict.current)} "
+            f"{unit}, "
             + ("paired on" if verdict.paired else "independent samples,")
             + f" n={verdict.n}",
-            f"  difference {verdict.delta:+.1f} points, 95 % CI of Δ "
-            f"[{verdict.ci[0]:.1f}, {verdict.ci[1]:.1f}], Holm-adjusted p {_p(verdict.p_adjusted)}",
+            f"  difference {signed(verdict.delta)} points, 95 % CI of Δ "
+            f"{interval(verdict.ci)}, Holm-adjusted p {p_value(verdict.p_adjusted)}",
             f"  ({verdict.test}, alpha {self.budget.alpha_for('value'):g} of the run's "
             f"{self.budget.alpha:g}, Holm across values); tolerance ±{verdict.tolerance:g} points",
         ]
@@ -177,9 +178,3 @@ def _top_items(lines: list[str], top: int = TOP_ITEMS) -> list[str]:
             f"{head}: {', '.join(parts[:top])}, … ({more} more)" if sep and more > 0 else line
         )
     return short
-
-
-def _p(p: float) -> str:
-    if math.isnan(p):
-        return "-"
-    return "<0.0001" if p < 1e-4 else f"{p:.4f}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +111,42 @@ def test_a_model_that_cannot_load_stops_the_session_once(
     # shown in its error section and in the short summary, plus xdist's "Interrupted" line.
     assert 1 <= text.count(message) <= (1 if not workers else 2 * 2 + 1), text
     assert " passed" not in text
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_an_endpoint_nobody_listens_on_is_one_message_before_any_case(
+    suite: SuiteProject, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{url}/v1")
+    result = suite.make("sim").run("--model=openai:m", "--valspec-limit=1", *workers)
+    # serial: the adapter's probe before the first request; -n: the controller's, up front
+    _one_error(result, f"--model=openai:m: cannot connect to {url} (connection refused)")
+    assert "1 error" not in result.stdout.str() and "FAILED" not in result.stdout.str()
+
+
+def test_a_fully_cached_run_does_not_probe_the_endpoint(suite: SuiteProject) -> None:
+    """The probe guards sending: a run whose answers are all stored needs no server."""
+    from valspec.testing.servers import ChatServer
+
+    fast = ("-k", "preference and power", "--valspec-limit=1", "-p", "no:randomly")
+    with ChatServer() as server:
+        config = (
+            f'[tool.valspec.models.loop]\nadapter = "openai"\nmodel = "m"\n'
+            f'base_url = "{server.base_url}"\n'
+        )
+        suite.make(extra_config=config)
+        first = suite.run("--model=loop", "--snapshot-update", *fast)
+        assert first.ret == ExitCode.PASSED, first.stdout.str()
+    again = suite.run("--model=loop", *fast)  # the server is gone; every answer is stored
+    assert again.ret == ExitCode.PASSED, again.stdout.str()
 
 
 def test_a_generic_checkpoint_folder_name_warns_with_the_fix(suite: SuiteProject) -> None:

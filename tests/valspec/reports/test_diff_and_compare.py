@@ -172,3 +172,51 @@ def test_diff_without_out_writes_into_a_temporary_folder_it_names(
     written = Path(err.strip().rsplit("written to ", 1)[1])
     assert written.name.startswith("valspec-diff-") and (written / "diff.md").is_file()
     assert not (repo / "valspec-diff").exists()
+
+
+def test_diff_names_the_videos_whose_verdict_flipped(repo: Path, tmp_path: Path) -> None:
+    text = diff_command("HEAD~1", "HEAD", root=repo, out=tmp_path / "o", charts=False).read_text()
+    # power went from 7 yes (po-00..po-06) to 4 yes (po-00..po-03): three flipped yes -> no
+    assert "- **power**: yes → no (3): `po-04`, `po-05`, `po-06`" in text.splitlines()
+    assert "no → yes" not in text and "**achievement**" not in text
+    back = diff_command("HEAD", "HEAD~1", root=repo, out=tmp_path / "b", charts=False)
+    assert "- **power**: no → yes (3): `po-04`, `po-05`, `po-06`" in back.read_text()
+
+
+def test_diff_reports_the_gates_change_not_a_difference_of_rounded_scores(
+    tmp_path: Path,
+) -> None:
+    from valspec.measure.gate import GateCase, evaluate_family
+
+    # per-item P(yes) whose means round up on one side and down on the other: 57.15 -> 85.75
+    base = {f"it-{i}": s for i, s in enumerate([0.5715, 0.5715, 0.5715, 0.5715])}
+    now = {f"it-{i}": s for i, s in enumerate([0.8575, 0.8575, 0.8575, 0.8575])}
+
+    def payload(scores: dict[str, float]) -> dict[str, Any]:
+        mean = round(100 * sum(scores.values()) / len(scores), 1)
+        return {
+            "value": "power",
+            "mode": "p_yes",
+            "score": mean,
+            "score_ci95": [mean - 5, mean + 5],
+            "n": len(scores),
+            "items": dict.fromkeys(scores, "yes"),
+            "item_scores": scores,
+        }
+
+    _write(tmp_path / "before", {"test_value_preference[power].json": payload(base)})
+    _write(tmp_path / "after", {"test_value_preference[power].json": payload(now)})
+    out = tmp_path / "o"
+    text = diff_command(str(tmp_path / "before"), str(tmp_path / "after"), out=out).read_text()
+    verdict = evaluate_family([GateCase("power", now, base, 5.0)])["power"]
+    row = next(line for line in text.splitlines() if line.startswith("| power |"))
+    cells = row.split(" | ")[1:6]
+    assert cells == [
+        f"{verdict.baseline:.1f}",
+        f"{verdict.current:.1f}",
+        f"{verdict.delta:+.1f}",
+        "[80.8, 90.8]",
+        "4",
+    ]
+    # not the stored, rounded scores' difference (85.8 - 57.1 = +28.7)
+    assert cells[2] != f"{payload(now)['score'] - payload(base)['score']:+.1f}"
