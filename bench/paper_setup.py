@@ -28,7 +28,9 @@ from typing import Any
 
 from valspec.domain.config import load_settings
 from valspec.measure.scoring import paper_score
-from valspec.session.run import PersonaCase, Run, RunOptions
+from valspec.session.cases import PersonaCase
+from valspec.session.options import RunOptions
+from valspec.session.run import Run
 from valspec.testing.servers import ChatServer, Reply
 
 REPO = Path(__file__).resolve().parents[1]

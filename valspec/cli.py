@@ -147,7 +147,8 @@ def _batch_export(args: argparse.Namespace) -> int:
     from valspec.domain.config import load_settings
     from valspec.engine.batch_files import Limits
     from valspec.session.batch_run import export_run
-    from valspec.session.run import Run, frozen_options
+    from valspec.session.options import frozen_options
+    from valspec.session.run import Run
 
     options = frozen_options(
         {

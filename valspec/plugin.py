@@ -6,10 +6,7 @@ available in any repository. Plugin state lives in ``config.stash``, never in mo
 
 from __future__ import annotations
 
-import argparse
-import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,22 +14,23 @@ import pytest
 from valspec.adapters.registry import probe_spec
 from valspec.domain.errors import ValspecError
 from valspec.domain.exit_codes import ExitCode
-from valspec.domain.prompts import ALL_STRATEGIES, STRATEGIES, prompt_versions
+from valspec.domain.prompts import STRATEGIES, prompt_versions
 from valspec.engine.batch import BatchPending
 from valspec.measure.budget import Budget
-from valspec.reports.interrupt import finish_on_interrupt
-from valspec.reports.terminal import persona_heatmap, persona_table, strategy_table, value_table
+from valspec.plugin_options import add_options, run_options
+from valspec.plugin_summary import SummaryReporter
 from valspec.reports.writer import ReportWriter
 from valspec.session.against import LiveBaseline
+from valspec.session.cases import Case, PersonaCase, ValueCase
 from valspec.session.families import suite_budget
 from valspec.session.persona_gate import PersonaGate
-from valspec.session.run import Case, PersonaCase, Run, RunOptions, ValueCase, frozen_options
+from valspec.session.run import Run
 from valspec.session.strategy_cases import StrategyCase, persona_cases_for, strategy_cases
 from valspec.session.value_gate import ValueGate
 from valspec.snapshot import BaselineCheck
 
 RUN_KEY = pytest.StashKey[Run]()
-REPORTER_KEY = pytest.StashKey["SummaryReporter"]()
+REPORTER_KEY = pytest.StashKey[SummaryReporter]()
 REPORT_WRITER_KEY = pytest.StashKey[ReportWriter]()
 ERROR_KEY = pytest.StashKey[str]()
 SETUP_ERROR_KEY = pytest.StashKey[str]()
@@ -43,174 +41,9 @@ EXIT_PENDING = ExitCode.PENDING  # answers still in provider batches: the run is
 PENDING = "valspec pending:"
 
 
-def _csv(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def _alpha(text: str) -> float:
-    """An argparse type: a significance level strictly between 0 and 1."""
-    try:
-        alpha = float(text)
-    except ValueError:
-        alpha = float("nan")
-    if not 0 < alpha < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
-    return alpha
-
-
-def _shard(text: str) -> tuple[int, int]:
-    """An argparse type: ``I/N`` with 1 <= I <= N, and a message that says so."""
-    from valspec.engine.queries import parse_shard
-
-    try:
-        return parse_shard(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """valspec's command-line options."""
-    group = parser.getgroup("valspec", "value regression tests for vision-language models")
-    group.addoption(
-        "--model",
-        default=None,
-        help="model to test: sim, sim:<variant>, an alias, openai:<model> or hf:<path-or-id> "
-        "(default: sim, a simulated model)",
-    )
-    group.addoption("--valspec-dataset", type=Path, help="manifest.jsonl or dataset folder")
-    group.addoption("--valspec-persona-dir", type=Path, help="folder of persona *.toml files")
-    group.addoption("--valspec-limit", type=int, help="at most N items per value (seeded)")
-    group.addoption("--valspec-personas", type=_csv, help="comma-separated persona ids")
-    group.addoption(
-        "--valspec-strategies",
-        type=_csv,
-        help=f"comma-separated of {', '.join(ALL_STRATEGIES)} (default {','.join(STRATEGIES)}; "
-        "paper, the Value-Spectrum authors' flow, is opt-in)",
-    )
-    group.addoption("--valspec-platforms", type=_csv, help="comma-separated platforms")
-    group.addoption("--valspec-seed", type=int, help="seed for sampling and --valspec-limit")
-    group.addoption(
-        "--valspec-baseline",
-        help="compare with the snapshots of this model name (default: the --model name)",
-    )
-    group.addoption(
-        "--valspec-against",
-        metavar="MODEL",
-        help="champion-challenger: ask this baseline model the same items in the same run and "
-        "compare per item (no snapshot files are read or written)",
-    )
-    _add_execution_options(group)
-    group.addoption(
-        "--valspec-report",
-        type=Path,
-        metavar="DIR",
-        help="write profile.json, responses.csv, summary.md and radar charts to DIR",
-    )
-    # -- the drift gate (issue 5) --
-    group.addoption(
-        "--valspec-alpha",
-        type=_alpha,
-        default=None,
-        help="false-failure rate of the whole run, split across the gate's families (default: "
-        "[tool.valspec] alpha, else 0.05)",
-    )
-    group.addoption(
-        "--valspec-equivalence",
-        action="store_true",
-        help="assert equivalence instead: TOST that no value drifted beyond its tolerance",
-    )
-    group.addoption(
-        "--valspec-bootstrap",
-        action="store_true",
-        help="paired bootstrap-t instead of the paired t / McNemar test (paired t below 20 items)",
-    )
-    group.addoption(
-        "--valspec-strict",
-        action="store_true",
-        help="fail a case the gate cannot decide (inconclusive: too few items for its power)",
-    )
-    group.addoption(
-        "--valspec-keying",
-        choices=("like", "balanced"),
-        default=None,
-        help="balanced: also ask the reverse-keyed question per item and report the balanced "
-        "score and acquiescence index (default like)",
-    )
-
-
-def _add_execution_options(group: pytest.OptionGroup) -> None:
-    """Execution options (issue 4, docs/engine.md): cache, offline replay, samples, shards."""
-    group.addoption(
-        "--valspec-cache",
-        type=Path,
-        metavar="PATH",
-        help="response cache file (default: <rootdir>/.valspec/cache.sqlite)",
-    )
-    group.addoption(
-        "--valspec-no-cache",
-        action="store_true",
-        help="keep answers in memory only (nothing read from or written to the cache)",
-    )
-    group.addoption(
-        "--valspec-offline",
-        action="store_true",
-        help="answer only from the cache; a query without a cached answer is an error",
-    )
-    group.addoption(
-        "--valspec-samples",
-        type=int,
-        metavar="K",
-        help="K answers per item (needs temperature > 0; the sample index is in the key)",
-    )
-    group.addoption(
-        "--valspec-decode-workers",
-        type=int,
-        metavar="N",
-        help="threads decoding media ahead of the requests (default: this process's share of "
-        "the cores for HTTP models, 1 for local ones; 0: decode on the request path)",
-    )
-    group.addoption(
-        "--valspec-shard",
-        type=_shard,
-        metavar="I/N",
-        help="answer only shard I of N of the planned queries (merge caches, then run offline)",
-    )
-    _add_batch_options(group)
-
-
-def _execution_options(config: pytest.Config) -> dict[str, Any]:
-    get = config.getoption
-    workerinput = getattr(config, "workerinput", None)  # xdist: one run id for all workers
-    return {
-        "cache": get("valspec_cache"),
-        "no_cache": get("valspec_no_cache") or None,
-        "offline": get("valspec_offline") or None,
-        "samples": get("valspec_samples"),
-        "shard": get("valspec_shard"),
-        "decode_workers": get("valspec_decode_workers"),
-        "run_id": workerinput.get("testrunuid") if workerinput else None,
-        "quiet": config.get_verbosity() < 0 or None,
-    } | _batch_options(config)
-
-
-def _options(config: pytest.Config) -> RunOptions:
-    get = config.getoption
-    return frozen_options(
-        {
-            "model": get("model"),
-            "dataset": get("valspec_dataset"),
-            "personas_dir": get("valspec_persona_dir"),
-            "limit": get("valspec_limit"),
-            "personas": get("valspec_personas"),
-            "strategies": get("valspec_strategies"),
-            "platforms": get("valspec_platforms"),
-            "seed": get("valspec_seed"),
-            "baseline": get("valspec_baseline"),
-            "against": get("valspec_against"),
-            "keying": get("valspec_keying"),
-        }
-        | _execution_options(config)
-    )
+    """valspec's command-line options (valspec/plugin_options.py)."""
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -218,7 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from valspec.domain.config import load_settings
 
     try:
-        run = Run(load_settings(config.rootpath), _options(config))
+        run = Run(load_settings(config.rootpath), run_options(config))
     except ValspecError as exc:
         raise pytest.UsageError(f"valspec: {exc}") from None
     config.stash[RUN_KEY] = run
@@ -241,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if generic is not None and not hasattr(config, "workerinput"):
         config.issue_config_time_warning(
             pytest.PytestConfigWarning(
-                f"valspec: baselines of --model={run.spec.name} go to {_snapshot_dir(run)}, named "
+                f"valspec: baselines of --model={run.spec.name} go to {run.baseline_dir}, named "
                 f"after its folder {generic!r}, which says nothing about the model; name it "
                 f'with an alias: [tool.valspec.models.my-model] adapter = "{run.spec.adapter}", '
                 f'model = "{run.spec.model}", then --model=my-model'
@@ -254,7 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = config.getoption("valspec_report", None)
     if report_dir is not None:
         folder = config.invocation_params.dir / report_dir
-        writer = ReportWriter(config, folder, baseline=_snapshot_dir(run))
+        writer = ReportWriter(config, folder, baseline=run.baseline_dir)
         config.stash[REPORT_WRITER_KEY] = writer
         config.pluginmanager.register(writer, "valspec-report")
     opts = run.options
@@ -277,11 +110,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if run is None:
         return []
     prompts = ", ".join(prompt_versions().values())
-    return [f"valspec: model {run.spec.name} -> baselines {_snapshot_dir(run)}; prompts {prompts}"]
-
-
-def _snapshot_dir(run: Run) -> Path:
-    return run.settings.snapshot_dir / (run.options.baseline or run.spec.slug)
+    return [f"valspec: model {run.spec.name} -> baselines {run.baseline_dir}; prompts {prompts}"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -471,7 +300,7 @@ def valspec_baseline(request: pytest.FixtureRequest, snapshot: Any) -> BaselineC
         return LiveBaseline(run.against_run, tolerance)
     return BaselineCheck(
         snapshot,
-        _snapshot_dir(run),
+        run.baseline_dir,
         tolerance,
         update=bool(request.config.getoption("update_snapshots", False)),
         model=run.options.model,
@@ -500,7 +329,7 @@ def valspec_value_gate(request: pytest.FixtureRequest, valspec_run: Run) -> Valu
         return settings.tolerance_for(str(payload.get("value")))
 
     budget = _budget(request.config, valspec_run)
-    return ValueGate(valspec_run, _snapshot_dir(valspec_run), tolerance, options, budget)
+    return ValueGate(valspec_run, valspec_run.baseline_dir, tolerance, options, budget)
 
 
 @pytest.fixture(scope="session")
@@ -509,7 +338,7 @@ def valspec_persona_gate(valspec_value_gate: ValueGate, valspec_run: Run) -> Per
     settings = valspec_run.settings
     return PersonaGate(
         valspec_run,
-        _snapshot_dir(valspec_run),
+        valspec_run.baseline_dir,
         lambda payload: settings.persona_tolerance,
         valspec_value_gate.options,
         valspec_value_gate.budget,
@@ -524,133 +353,6 @@ def valspec_record(request: pytest.FixtureRequest) -> Any:
         request.node.user_properties.append(("valspec", row))
 
     return record
-
-
-class SummaryReporter:
-    """Collects the rows tests attach (also from xdist workers) and prints the tables."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.rows: list[dict[str, Any]] = []
-        self.session: pytest.Session | None = None
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Keep the session: Ctrl-C during the summary sets its exit code."""
-        self.session = session
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Keep the summary rows of each finished test."""
-        if report.when == "call":
-            self.rows.extend(
-                v for name, v in report.user_properties if name == "valspec" and isinstance(v, dict)
-            )
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        """Print the value profile and persona results as tables (Ctrl-C: exit 2, one line)."""
-        write = terminalreporter.write_line
-        with finish_on_interrupt(self.session, "printing the summary", write):
-            self._summary(terminalreporter)
-
-    def _summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        values = [r for r in self.rows if r.get("kind") == "value"]
-        personas = [r for r in self.rows if r.get("kind") == "persona"]
-        strategies = [r for r in self.rows if r.get("kind") == "strategy"]
-        if self.run.traffic:  # bytes per 1,000 queries and the frame encoding (this process)
-            terminalreporter.write_line(f"valspec traffic: {self.run.traffic}")
-        if not values and not personas and not strategies:
-            return
-        write = terminalreporter.write_line
-        terminalreporter.write_sep("=", "valspec value profile")
-        for model in sorted({str(r.get("model")) for r in self.rows if r.get("model")}):
-            write(f"model: {model}")
-        write(f"baseline: {_snapshot_dir(self.run)}")
-        failing_rows = [r for r in self.rows if r.get("status") not in ("pass", "inconclusive")]
-        compact = bool(failing_rows) and terminalreporter.config.get_verbosity() <= 0
-        if values:
-            write(value_table(values, profile=not compact))
-        failing = [r for r in personas if r.get("status") not in ("pass", "inconclusive")]
-        if personas:
-            write("")
-            if not compact:
-                write(persona_table(personas))
-            elif failing:
-                write(persona_table(failing, compact=True))
-            if compact:  # a failing run reads top-down: what moved; -v shows every case
-                write(
-                    f"({len(personas) - len(failing)} other persona cases passed or were "
-                    "inconclusive; -v shows them all and the heat map)"
-                )
-            else:
-                write("")
-                write(persona_heatmap(personas))
-        if strategies:
-            write("")
-            write(strategy_table(strategies))
-        for line in _inconclusive_lines(values, personas):
-            write(line)
-        if failing_rows:
-            args = " ".join(terminalreporter.config.invocation_params.args)
-            write(f"to accept these changes: pytest {args} --snapshot-update".replace("  ", " "))
-
-
-def _inconclusive_lines(values: list[dict[str, Any]], personas: list[dict[str, Any]]) -> list[str]:
-    """One line per family for the cases the gate could not decide (not failures)."""
-    lines = []
-    for noun, rows in (("values", values), ("persona cases", personas)):
-        needed = [
-            int(r["n_needed"])
-            for r in rows
-            if r.get("status") == "inconclusive"
-            and isinstance(r.get("n_needed"), int | float)
-            and math.isfinite(r["n_needed"])
-        ]
-        if needed:
-            low, high = min(needed), max(needed)
-            span = f"{low}" if low == high else f"{low}-{high}"
-            lines.append(
-                f"inconclusive: {len(needed)}/{len(rows)} {noun} (they pass; ~{span} items "
-                "would decide)"
-            )
-    return lines
-
-
-# -- provider batches (--valspec-batch; docs/engine.md "Beyond one machine") ----------------
-
-
-def _add_batch_options(group: pytest.OptionGroup) -> None:
-    from valspec.engine.batch import parse_duration, parse_price
-
-    group.addoption(
-        "--valspec-batch",
-        action="store_true",
-        help="send the queries the cache lacks as provider Batch API jobs (half price); the "
-        f"run is pending (exit {EXIT_PENDING}) until a later run collects every answer",
-    )
-    group.addoption(
-        "--valspec-batch-wait",
-        nargs="?",
-        const="24h",
-        type=parse_duration,
-        metavar="TIMEOUT",
-        help="with --valspec-batch: poll until the batches are done or TIMEOUT passes "
-        "(seconds, or 90s / 30m / 2h; default 24h)",
-    )
-    group.addoption(
-        "--valspec-price",
-        type=parse_price,
-        metavar="IN[,OUT]",
-        help="synchronous price in USD per million input [and output] tokens: the batch "
-        "header then estimates the cost",
-    )
-
-
-def _batch_options(config: pytest.Config) -> dict[str, Any]:
-    wait = config.getoption("valspec_batch_wait")
-    return {
-        "batch": bool(config.getoption("valspec_batch") or wait is not None) or None,
-        "batch_wait": wait,
-        "price": config.getoption("valspec_price"),
-    }
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:

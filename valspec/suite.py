@@ -23,8 +23,9 @@ from valspec.measure.drift import Comparison, persona_payload, value_payload
 from valspec.measure.scoring import Tally, ValueResult, paper_score
 from valspec.measure.stats import rate_above_p
 from valspec.session.against import LiveBaseline
+from valspec.session.cases import PersonaCase, ValueCase
 from valspec.session.persona_gate import PersonaGate
-from valspec.session.run import PersonaCase, Run, ValueCase
+from valspec.session.run import Run
 from valspec.session.strategy_cases import (
     StrategyCase,
     circumplex_failure,

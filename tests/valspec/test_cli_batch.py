@@ -11,7 +11,8 @@ import pytest
 from valspec.cli import main
 from valspec.domain.config import load_settings
 from valspec.engine.batch import ProviderBatches
-from valspec.session.run import Run, RunOptions
+from valspec.session.options import RunOptions
+from valspec.session.run import Run
 from valspec.testing.batch_server import BatchServer, run_batch_file
 
 REPO = Path(__file__).resolve().parents[2]

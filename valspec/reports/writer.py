@@ -33,7 +33,8 @@ from valspec.reports.interrupt import KEPT, finish_on_interrupt, interrupted
 from valspec.reports.schema import build_profile
 
 if TYPE_CHECKING:
-    from valspec.session.run import Case, Run
+    from valspec.session.cases import Case
+    from valspec.session.run import Run
 
 PARTS_DIR = ".parts"
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from valspec.domain.values import Value
 from valspec.measure.drift import Comparison, Payload, compare_payload, persona_payload
 from valspec.measure.drift import value_payload as _value_payload
-from valspec.session.run import Run, ValueCase
+from valspec.session.cases import ValueCase
+from valspec.session.run import Run
 
 
 def live_payload(against: Run, current: Payload) -> Payload | None:

@@ -27,7 +27,8 @@ from valspec.engine.queries import Query
 LineReader = Callable[[Mapping[str, Any], bool], Response]
 
 if TYPE_CHECKING:
-    from valspec.session.run import Case, Run
+    from valspec.session.cases import Case
+    from valspec.session.run import Run
 
 
 def batch_folder(run: Run) -> Path:

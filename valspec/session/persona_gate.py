@@ -33,8 +33,9 @@ from valspec.measure.gate import (
     inconclusive_message,
 )
 from valspec.measure.stats import Z95, one_sided_below_p
+from valspec.session.cases import PersonaCase
 from valspec.session.families import suite_budget
-from valspec.session.run import PersonaCase, Run
+from valspec.session.run import Run
 from valspec.session.value_gate import ValspecWarning, baseline_for
 
 PERSONA_TEST = "test_persona_alignment"

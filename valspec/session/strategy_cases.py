@@ -17,7 +17,8 @@ from valspec.measure.persona_metrics import Estimate, StrategySummary, compare_s
 from valspec.measure.persona_metrics import summarise_strategy as _summarise
 from valspec.measure.scoring import PersonaResult
 from valspec.measure.stats import one_sided_below_p
-from valspec.session.run import PersonaCase, Run
+from valspec.session.cases import PersonaCase
+from valspec.session.run import Run
 
 CIRCUMPLEX_SE_FLOOR = 0.01
 """Smallest SE assumed for a mean Spearman (when no persona moved, every replicate is 0)."""

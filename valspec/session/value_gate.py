@@ -36,8 +36,9 @@ from valspec.measure.gate import (
     inconclusive_message,
 )
 from valspec.session.against import live_payload
+from valspec.session.cases import ValueCase
 from valspec.session.families import suite_budget
-from valspec.session.run import Run, ValueCase
+from valspec.session.run import Run
 
 VALUE_TEST = "test_value_preference"
 """The suite's value test; its snapshots are ``<model dir>/test_value_preference[<value>].json``."""

@@ -93,7 +93,7 @@ def test_ctrl_c_exits_2_without_a_traceback_and_keeps_the_answers(
 @pytest.mark.parametrize(
     ("target", "step"),
     [
-        ("valspec.plugin.value_table", "printing the summary"),
+        ("valspec.plugin_summary.value_table", "printing the summary"),
         ("valspec.reports.writer.write_report", "writing the report"),
     ],
     ids=["summary", "report"],

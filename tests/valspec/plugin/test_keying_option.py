@@ -14,7 +14,9 @@ from valspec.domain.config import Settings
 from valspec.domain.prompts import answer_order_for
 from valspec.domain.values import Value
 from valspec.measure.stats import keying_scores
-from valspec.session.run import DISLIKE_CONDITION, Run, RunOptions, ValueCase
+from valspec.session.cases import DISLIKE_CONDITION, ValueCase
+from valspec.session.options import RunOptions
+from valspec.session.run import Run
 
 if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject

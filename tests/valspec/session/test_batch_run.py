@@ -17,7 +17,8 @@ from valspec.domain.errors import ConfigError, DataError
 from valspec.engine.batch_export import import_files
 from valspec.engine.batch_files import Limits
 from valspec.session.batch_run import export_run, line_readers
-from valspec.session.run import Run, RunOptions
+from valspec.session.options import RunOptions
+from valspec.session.run import Run
 from valspec.testing.batch_server import run_batch_file, stand_in_p_yes
 
 REPO = Path(__file__).resolve().parents[3]

@@ -11,7 +11,9 @@ from valspec.domain.config import load_settings
 from valspec.domain.errors import UnknownNameError
 from valspec.engine.queries import NEUTRAL_CONDITION, Condition
 from valspec.measure.drift import persona_payload
-from valspec.session.run import PersonaCase, Run, RunOptions, neutral_condition
+from valspec.session.cases import PersonaCase, neutral_condition
+from valspec.session.options import RunOptions
+from valspec.session.run import Run
 
 REPO = Path(__file__).resolve().parents[3]
 
