@@ -79,8 +79,9 @@ class SummaryReporter:
             write(strategy_table(strategies))
         for line in inconclusive_lines(values, personas):
             write(line)
-        if failing_rows:
-            args = " ".join(terminalreporter.config.invocation_params.args)
+        config = terminalreporter.config
+        if failing_rows and not config.getoption("update_snapshots", False):
+            args = " ".join(config.invocation_params.args)
             write(f"to accept these changes: pytest {args} --snapshot-update".replace("  ", " "))
 
 

@@ -37,3 +37,12 @@ def test_verbose_shows_every_persona_case_and_the_heat_map(suite: SuiteProject) 
     suite.make("sim")
     result = suite.run("--model=sim:drifted", "--valspec-baseline=sim", "-v", "-k", "persona")
     result.stdout.fnmatch_lines(["*-simple * inconclusive", "Δ points vs neutral *"])
+
+
+def test_an_update_run_does_not_offer_to_accept_again(suite: SuiteProject) -> None:
+    suite.make("sim")
+    result = suite.run(
+        "--model=sim:drifted", "--valspec-baseline=sim", "--valspec-limit=3", "--snapshot-update"
+    )
+    assert result.ret == 0, result.stdout.str()
+    assert "to accept these changes" not in result.stdout.str()
