@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from valspec.domain.errors import ConfigError, ValspecError
+from valspec.domain.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from valspec.domain.config import Settings
@@ -384,7 +385,7 @@ def _csv(text: str) -> tuple[str, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="valspec", description="Value regression tests for vision-language models."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -440,14 +441,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the exit codes of a pytest run: a usage error is 4, not argparse's 2
+    (which a valspec run reserves for Ctrl-C; valspec/domain/exit_codes.py)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``valspec`` command; errors print one line and exit 2."""
+    """Entry point of the ``valspec`` command: an error is one line and exit code 4 (usage),
+    Ctrl-C one line and exit code 2, as in a pytest run."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except ValspecError as exc:
         print(f"valspec: error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        print(f"valspec {args.command}: interrupted (Ctrl-C)", file=sys.stderr)
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from valspec.cli import main
+from valspec.domain.exit_codes import ExitCode
 
 
 def test_models_lists_aliases_prefixes_and_simulations(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,7 +29,7 @@ def test_fixtures_build_renders_a_valid_dataset(tmp_path: Path) -> None:
 
 def test_config_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.valspec]\ntolerence = 3\n")
-    assert main(["models", "--root", str(tmp_path)]) == 2
+    assert main(["models", "--root", str(tmp_path)]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert err.startswith("valspec: error: ") and "did you mean 'tolerance'" in err
     assert err.count("\n") == 1
@@ -74,7 +75,39 @@ def test_dataset_build_with_the_packaged_embedder_then_stats(
 
 
 def test_dataset_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["dataset", "build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert (
+        main(["dataset", "build", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+        == ExitCode.USAGE
+    )
     err = capsys.readouterr().err
     assert err.startswith("valspec: error: ") and "source not found" in err
     assert err.count("\n") == 1
+
+
+def test_a_bad_command_line_is_a_usage_error_not_argparses_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["cache", "merge"])  # missing arguments, in a subcommand's parser
+    assert exited.value.code == ExitCode.USAGE
+    assert "valspec cache merge: error: the following arguments are required" in (
+        capsys.readouterr().err
+    )
+
+
+def test_ctrl_c_in_a_command_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import valspec.cli
+
+    def interrupted(_args: object) -> int:
+        raise KeyboardInterrupt
+
+    parser = valspec.cli.build_parser()
+    monkeypatch.setattr(valspec.cli, "build_parser", lambda: parser)
+    parser.set_defaults(func=interrupted)
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for sub in action.choices.values():  # type: ignore[union-attr]
+            sub.set_defaults(func=interrupted)
+    assert main(["models", "--root", str(tmp_path)]) == ExitCode.INTERRUPTED
+    assert capsys.readouterr().err == "valspec models: interrupted (Ctrl-C)\n"

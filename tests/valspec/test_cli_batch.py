@@ -10,6 +10,7 @@ import pytest
 
 from valspec.cli import main
 from valspec.domain.config import load_settings
+from valspec.domain.exit_codes import ExitCode
 from valspec.engine.batch import ProviderBatches
 from valspec.session.options import RunOptions
 from valspec.session.run import Run
@@ -59,7 +60,7 @@ def test_status_asks_the_provider_and_cancel_stops_open_batches(
     assert main(["batch", "cancel", "--root", str(root)]) == 0
     assert "batch-0002  10 requests  cancelling" in capsys.readouterr().out
     assert server.batches["batch-0002"].status == "cancelling"
-    assert main(["batch", "cancel", "nope", "--root", str(root)]) == 2
+    assert main(["batch", "cancel", "nope", "--root", str(root)]) == ExitCode.USAGE
     assert "no open provider batch with id nope" in capsys.readouterr().err
 
 
@@ -86,5 +87,5 @@ def test_export_and_import_through_the_command(
 def test_commands_need_an_existing_cache(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["batch", "status", "--root", str(tmp_path)]) == 2
+    assert main(["batch", "status", "--root", str(tmp_path)]) == ExitCode.USAGE
     assert "no response cache here" in capsys.readouterr().err

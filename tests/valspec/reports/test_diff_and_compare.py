@@ -13,6 +13,7 @@ from PIL import Image
 
 from valspec.cli import main
 from valspec.domain.errors import ValspecError
+from valspec.domain.exit_codes import ExitCode
 from valspec.domain.values import CIRCLE_ORDER
 from valspec.reports.compare import load_profiles, write_compare
 from valspec.reports.diff import DIFF_MARKER, diff_command
@@ -121,7 +122,9 @@ def test_diff_cli_prints_the_table_and_a_bad_ref_is_one_line(
     out = str(tmp_path / "cli")
     assert main(["diff", "HEAD~1", "HEAD", "--root", str(repo), "--out", out, "--no-chart"]) == 0
     assert "| power | 70.0 | 40.0 |" in capsys.readouterr().out
-    assert main(["diff", "no-such-ref", "HEAD", "--root", str(repo), "--out", out]) == 2
+    assert (
+        main(["diff", "no-such-ref", "HEAD", "--root", str(repo), "--out", out]) == ExitCode.USAGE
+    )
     err = capsys.readouterr().err
     assert err.startswith("valspec: error: git rev-parse") and err.count("\n") == 1
     with pytest.raises(ValspecError):
@@ -159,7 +162,7 @@ def test_compare_makes_one_table_and_one_chart(tmp_path: Path, make_value_row: A
 def test_compare_cli_names_a_folder_without_a_profile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "o")]) == ExitCode.USAGE
     assert "profile.json: no profile.json here" in capsys.readouterr().err
 
 
