@@ -328,6 +328,14 @@ def reaches_tolerance(delta: float, ci: tuple[float, float], tolerance: float) -
     return not math.isnan(reach) and reach >= tolerance
 
 
+def drift_headline(delta: float, tolerance: float) -> str:
+    """How a failing case moved, in words that match the rule: beyond the tolerance when the
+    estimate is, else a real change whose interval reaches it (the gate fails both)."""
+    if abs(delta) >= tolerance:
+        return "drifted beyond tolerance"
+    return f"drifted (a real change whose 95 % CI of Δ reaches the ±{tolerance:g}-point tolerance)"
+
+
 def inconclusive_message(verdict: GateVerdict, *, power: float = DEFAULT_POWER) -> str:
     """Why a case is neither a pass nor a failure, and the n that would decide it."""
     return (

@@ -29,6 +29,7 @@ from valspec.measure.gate import (
     GateCase,
     GateOptions,
     GateVerdict,
+    drift_headline,
     evaluate_family,
     inconclusive_message,
 )
@@ -191,7 +192,11 @@ class PersonaGate:
             return None
         member = self.members[case.id]
         equivalence = verdict.status in ("equivalent", "not-equivalent")
-        what = "is not shown equivalent" if equivalence else "drifted beyond tolerance"
+        what = (
+            "is not shown equivalent"
+            if equivalence
+            else drift_headline(verdict.delta, verdict.tolerance)
+        )
         # Short enough to review: the run's table of persona cases is printed once, in the
         # summary, not in every failing case.
         lines = [

@@ -31,6 +31,7 @@ from valspec.measure.gate import (
     GateCase,
     GateOptions,
     GateVerdict,
+    drift_headline,
     evaluate_family,
     flips_lines,
     inconclusive_message,
@@ -139,7 +140,11 @@ class ValueGate:
         mode = self.members[value].mode
         unit = MODE_UNITS.get(mode, "% yes")
         drifted = verdict.status == "drift"
-        what = "drifted beyond tolerance" if drifted else "is not shown equivalent"
+        what = (
+            drift_headline(verdict.delta, verdict.tolerance)
+            if drifted
+            else "is not shown equivalent"
+        )
         # Short enough to review: the headline, the items that moved most, one way to accept
         # it. The run's table of values is printed once, in the summary.
         lines = [

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 VALUES = {v.value for v in CIRCLE_ORDER}
 NUM = r"[-+]?\d+\.\d"
-VALUE_HEAD = re.compile(r"^(?P<value>[a-z-]+) drifted beyond tolerance:$")
+VALUE_HEAD = re.compile(r"^(?P<value>[a-z-]+) drifted( beyond tolerance| \(a real change .*\)):$")
 VALUE_NOW = re.compile(
     rf"^  baseline (?P<baseline>{NUM}) .*->  now (?P<now>{NUM}) .*, paired on n=(?P<n>\d+)$"
 )
