@@ -320,7 +320,7 @@ def reaches_tolerance(delta: float, ci: tuple[float, float], tolerance: float) -
 
     The gate's second condition: a drift of at least the tolerance must be plausible. Using the
     interval's far end rather than the point estimate keeps a true move *of* the tolerance from
-    passing half the time (docs/statistics.md, "The gate rule").
+    passing half the time (docs/statistics.md, "The drift rule").
     """
     if math.isnan(delta):
         return False
