@@ -139,7 +139,9 @@ def score_value(value: Value, answers: Scorable) -> ValueResult:
         mode_score, mode_ci = score, (100.0 * low, 100.0 * high)
     else:
         mean, _, (m_low, m_high) = mean_interval(list(item_scores.values()))
-        mode_score, mode_ci = 100.0 * mean, (100.0 * m_low, 100.0 * m_high)
+        # A t interval on a few items can leave 0-100; a share cannot (nan stays nan).
+        low_pt, high_pt = np.clip([100.0 * m_low, 100.0 * m_high], 0.0, 100.0).tolist()
+        mode_score, mode_ci = 100.0 * mean, (low_pt, high_pt)
     items, index = answers.items, answers.item_index
     return ValueResult(
         value=value,

@@ -79,3 +79,28 @@ def test_paper_score_never_exceeds_valspec_score(
         assert paper.score <= valspec + 1e-9
         assert math.isclose(paper.score, valspec) == (refusal + unparsable == 0 or yes == 0)
         assert paper.ci[0] <= paper.score <= paper.ci[1]
+
+
+def _p_yes_records(p_yes: list[float]) -> list[Record]:
+    return [
+        Record(f"k{n}", f"i{n}", "neutral", 0, Response(text="Yes", p_yes=p), parse_answer("Yes"))
+        for n, p in enumerate(p_yes)
+    ]
+
+
+def test_a_few_items_interval_is_clipped_to_the_possible_range() -> None:
+    """Three items near 0 and 1: the raw Student-t interval runs below 0 (mean 66, t(2) 4.3)."""
+    result = score_value(Value.POWER, _p_yes_records([0.99, 0.01, 0.98]))
+    assert result.mode == "p_yes"
+    assert result.mode_ci[0] == 0.0 and 0.0 < result.mode_ci[1] <= 100.0
+    assert result.mode_ci[0] <= result.mode_score <= result.mode_ci[1]
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6))
+def test_a_p_yes_interval_stays_in_0_100_and_holds_the_score(p_yes: list[float]) -> None:
+    result = score_value(Value.POWER, _p_yes_records(p_yes))
+    low, high = result.mode_ci
+    if len(p_yes) < 2:
+        assert math.isnan(low) and math.isnan(high)  # no interval from one item, not [0, 0]
+        return
+    assert 0.0 <= low <= result.mode_score + 1e-9 and result.mode_score - 1e-9 <= high <= 100.0
