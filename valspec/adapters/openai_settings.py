@@ -161,7 +161,8 @@ def probe_url(name: str, base_url: str, timeout_s: float = PROBE_TIMEOUT_S) -> N
         reason = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
         raise ConfigError(
             f"--model={name}: cannot connect to {parts.scheme}://{parts.netloc} ({reason.lower()})"
-            ": start the server, or point base_url / OPENAI_BASE_URL at one that runs"
+            ": start the server, or point base_url / OPENAI_BASE_URL at one that runs "
+            "(to judge from cached answers alone: --valspec-offline)"
         ) from None
 
 
