@@ -25,9 +25,20 @@ ToleranceFn = Callable[[Payload], float]
 
 
 def make_extension(
-    directory: Path, tolerance: ToleranceFn, moved: Callable[[], bool] = lambda: False
+    directory: Path,
+    tolerance: ToleranceFn,
+    moved: Callable[[], bool | None] = lambda: None,
+    *,
+    update: bool = True,
 ) -> type[SingleFileSnapshotExtension]:
-    """A syrupy extension class storing JSON payloads in ``directory``, matched with tolerance."""
+    """A syrupy extension class storing JSON payloads in ``directory``, matched with tolerance.
+
+    ``moved()`` is the gate's verdict on the case (None: the gate does not judge it). A case
+    the gate failed never matches, so an update rewrites it. Outside an update, a case the gate
+    passed matches unless its baseline is stale or missing: a move beyond tolerance that the
+    gate calls noise is not reported as a failed snapshot (syrupy's count then equals the
+    failing cases); an update still rewrites it.
+    """
 
     class ValspecSnapshotExtension(SingleFileSnapshotExtension):
         file_extension = "json"
@@ -70,9 +81,13 @@ def make_extension(
                 current, stored = parse_json(serialized_data), parse_json(snapshot_data)
             except (TypeError, json.JSONDecodeError):
                 return False
-            if moved():  # the gate failed this case: an update must rewrite its baseline
+            gate_failed = moved()
+            if gate_failed:  # the gate failed this case: an update must rewrite its baseline
                 return False
-            return not compare_payload(current, stored, tolerance(current)).failed
+            comparison = compare_payload(current, stored, tolerance(current))
+            if gate_failed is None or update:
+                return not comparison.failed
+            return comparison.status in ("pass", "drift")
 
     return ValspecSnapshotExtension
 
@@ -89,8 +104,8 @@ class BaselineCheck:
         update: bool,
         model: str,
     ) -> None:
-        self._moved = False
-        extension = make_extension(directory, tolerance, lambda: self._moved)
+        self._moved: bool | None = None
+        extension = make_extension(directory, tolerance, lambda: self._moved, update=update)
         self.snapshot = snapshot.use_extension(extension)
         self.tolerance = tolerance
         self.update = update
@@ -103,8 +118,9 @@ class BaselineCheck:
         ext = self.snapshot.extension
         return Path(ext.get_location(test_location=self.snapshot.test_location, index=0))
 
-    def compare(self, payload: Payload, *, moved: bool = False) -> Comparison:
-        """Compare with the stored baseline and let syrupy record (or, updating, write) it."""
+    def compare(self, payload: Payload, *, moved: bool | None = None) -> Comparison:
+        """Compare with the stored baseline and let syrupy record (or, updating, write) it;
+        ``moved`` is the gate's verdict (True: failed), None where the gate does not judge."""
         baseline = read_baseline(self.path)
         comparison = compare_payload(payload, baseline, self.tolerance(payload))
         # Always go through syrupy: it marks the snapshot as used and, when updating, writes it

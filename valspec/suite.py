@@ -129,7 +129,8 @@ def test_value_preference(
     result = run.value_result(case.value)
     payload = value_payload(result, run.identity(case))
     verdict = valspec_value_gate.verdict(case.value)
-    comparison = valspec_baseline.compare(payload, moved=valspec_value_gate.failed(case.value))
+    moved = None if verdict is None else valspec_value_gate.failed(case.value)
+    comparison = valspec_baseline.compare(payload, moved=moved)
     gate: dict[str, Any] = {"mode": result.mode, "score": payload["score"]}
     gate["yes_rate"] = payload["yes_rate"]
     gate["ci"] = payload["score_ci95"]
@@ -198,7 +199,9 @@ def test_persona_alignment(
     result = run.persona_result(case)
     payload = persona_payload(result, run.identity(case))
     verdict = gate.verdict(case)
-    comparison = valspec_baseline.compare(payload, moved=gate.failed(case))
+    comparison = valspec_baseline.compare(
+        payload, moved=None if verdict is None else gate.failed(case)
+    )
     if verdict is None:
         problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     else:  # the family's verdict, not the tolerance-only comparison, decides

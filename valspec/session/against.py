@@ -49,7 +49,7 @@ class LiveBaseline:
         self.against = against
         self.tolerance = tolerance
 
-    def compare(self, payload: Payload, *, moved: bool = False) -> Comparison:
+    def compare(self, payload: Payload, *, moved: bool | None = None) -> Comparison:
         """Compare with the baseline model's payload of the same case."""
         baseline = live_payload(self.against, payload)
         return compare_payload(payload, baseline, self.tolerance(payload))
