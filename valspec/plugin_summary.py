@@ -54,7 +54,10 @@ class SummaryReporter:
         terminalreporter.write_sep("=", "valspec value profile")
         for model in sorted({str(r.get("model")) for r in self.rows if r.get("model")}):
             write(f"model: {model}")
-        write(f"baseline: {self.run.baseline_dir}")
+        folder = self.run.baseline_dir
+        if folder.is_relative_to(terminalreporter.config.rootpath):  # readable in CI logs
+            folder = folder.relative_to(terminalreporter.config.rootpath)
+        write(f"baseline: {folder}")
         failing_rows = [r for r in self.rows if r.get("status") not in ("pass", "inconclusive")]
         compact = bool(failing_rows) and terminalreporter.config.get_verbosity() <= 0
         if values:

@@ -27,6 +27,7 @@ def test_the_drift_demo_fits_in_200_lines_at_80_columns(suite: SuiteProject) -> 
             "  difference +* points, 95 % CI of Δ [[]*], Holm-adjusted p *",
             "*items that moved most*stimulation-*",
             "*valspec value profile*",
+            "baseline: snapshots?sim",  # relative to the rootdir: readable in CI logs
             "to accept these changes: pytest *--model=sim:drifted --valspec-baseline=sim*"
             " --snapshot-update",
         ]
