@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from valspec.adapters.base import Response, Usage
 from valspec.cli import main as cli_main
 from valspec.domain.errors import ConfigError
+from valspec.domain.exit_codes import ExitCode
 from valspec.domain.messages import AnswerFormat
 from valspec.engine.cache import SQLiteStore, describe_store, open_store
 from valspec.engine.cache_merge import merge_caches
@@ -184,7 +185,8 @@ def test_cli_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         cli_main(["cache", "merge", str(tmp_path / "m.sqlite"), str(tmp_path / "s1.sqlite")]) == 0
     )
     assert "1 answers added, 0 already there" in capsys.readouterr().out
-    assert cli_main(["cache", "merge", str(tmp_path / "m.sqlite"), str(tmp_path / "nope")]) == 2
+    code = cli_main(["cache", "merge", str(tmp_path / "m.sqlite"), str(tmp_path / "nope")])
+    assert code == ExitCode.USAGE
     assert "nope: no such cache file" in capsys.readouterr().err
     rows = sqlite3.connect(tmp_path / "m.sqlite").execute("SELECT key FROM responses").fetchall()
     assert rows == [("a",)]

@@ -7,10 +7,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pytest
+import pytest
 
+if TYPE_CHECKING:
     from tests.valspec.plugin.conftest import SuiteProject
+
+
+@pytest.fixture(autouse=True)
+def _not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """syrupy prints its report only outside xdist workers, and finds them by environment
+    variables that the inner run would inherit when valspec's own tests run under ``-n``."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _report(result: pytest.RunResult) -> tuple[int, int]:
