@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,40 @@ def test_merge_takes_the_answers_a_killed_shard_left_in_its_log(tmp_path: Path) 
     assert set(merged.get_many(["a", "b"])) == {"a", "b"}
     merged.close()
     shard.close()
+
+
+def test_a_claim_counts_this_runs_failures_as_answered_and_other_runs_as_open(
+    tmp_path: Path,
+) -> None:
+    """A query that failed in this run is not asked again by a peer of the same run (it is
+    reported failed, and the next run retries it); another run's failure is asked again."""
+    path = tmp_path / "c.sqlite"
+    earlier = SQLiteStore(path, run_id="earlier", shared=True)
+    earlier.put_many([record("old", "", error="HTTP 503")])
+    worker = SQLiteStore(path, run_id="now", shared=True)
+    worker.put_many([record("mine", "", error="HTTP 503"), record("ok", "Yes.")])
+    peer = SQLiteStore(path, run_id="now", shared=True)
+    outcome = peer.claim(["mine", "old", "ok", "new"])
+    assert outcome.answered == ["mine", "ok"]
+    assert outcome.mine == ["old", "new"] and outcome.held == []
+    later = SQLiteStore(path, run_id="later", shared=True)
+    assert later.claim(["mine", "ok"]).answered == ["ok"]
+    for s in (earlier, worker, peer, later):
+        s.close()
+
+
+def test_a_claim_older_than_the_timeout_is_taken_over_and_one_just_inside_it_is_not(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite"
+    holder = SQLiteStore(path, run_id="r")
+    holder.claim(["a", "b"])
+    now = time.time()
+    elsewhere = "UPDATE claims SET host = 'other-host', claimed = ? WHERE key = ?"
+    holder.connection.execute(elsewhere, (now - 1000.0, "a"))  # far past the timeout
+    holder.connection.execute(elsewhere, (now + 1000.0, "b"))  # well inside it
+    other = SQLiteStore(path, run_id="r", claim_timeout_s=60.0)
+    outcome = other.claim(["a", "b"])
+    assert outcome.mine == ["a"] and outcome.held == ["b"]
+    holder.close()
+    other.close()

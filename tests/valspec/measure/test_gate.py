@@ -185,3 +185,61 @@ def test_many_tied_changes_keep_ids_in_order_past_the_flip_limit(binary: bool) -
     case = GateCase("v", now, base, 5.0, binary=binary)
     flips = evaluate_family([case])["v"].flips
     assert len(flips) == MAX_FLIPS and flips == _reference_flips(case)
+
+
+# -- every threshold's boundary --------------------------------------------------------------
+
+
+def test_reaches_tolerance_counts_an_interval_end_exactly_at_the_tolerance() -> None:
+    assert reaches_tolerance(2.0, (0.0, 5.0), 5.0)
+    assert not reaches_tolerance(2.0, (0.0, math.nextafter(5.0, 0.0)), 5.0)
+    assert reaches_tolerance(-2.0, (-5.0, 0.0), 5.0)
+    assert not reaches_tolerance(-2.0, (math.nextafter(-5.0, 0.0), 0.0), 5.0)
+    assert reaches_tolerance(0.0, (-1.0, 5.0), 5.0)  # Δ = 0 looks at the upper end
+    assert not reaches_tolerance(0.0, (-9.0, 1.0), 5.0)
+    assert not reaches_tolerance(1.0, (0.0, math.nan), 0.0)
+
+
+NOISY_BASE = [0.2 + 0.015 * n for n in range(40)]
+NOISY_NOW = [p + 0.2 + (0.03 if n % 2 else -0.03) for n, p in enumerate(NOISY_BASE)]
+
+
+def test_a_p_value_equal_to_alpha_is_not_significant() -> None:
+    first = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)])["a"]
+    assert first.status == "drift" and 0.0 < first.p_adjusted < 0.05
+    at = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], alpha=first.p_adjusted)["a"]
+    assert at.status != "drift"
+    above = math.nextafter(first.p_adjusted, 1.0)
+    assert evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], alpha=above)["a"].status == "drift"
+    options = GateOptions(alpha=first.p_adjusted)  # the options' alpha is the default level
+    assert evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], options)["a"].status != "drift"
+
+
+def test_an_interval_reaching_exactly_the_tolerance_is_drift() -> None:
+    first = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)])["a"]
+    reach = first.ci[1]
+    assert first.status == "drift" and reach > 5.0
+    at = _case("a", NOISY_NOW, NOISY_BASE)
+    exact = GateCase(at.name, at.current, at.baseline, tolerance=reach)
+    assert evaluate_family([exact])["a"].status == "drift"
+    beyond = GateCase(at.name, at.current, at.baseline, tolerance=math.nextafter(reach, 100.0))
+    assert evaluate_family([beyond])["a"].status != "drift"
+
+
+def test_power_exactly_at_the_wanted_power_is_decided_and_just_below_is_inconclusive() -> None:
+    base = [0.5, 0.6, 0.7, 0.4, 0.5, 0.55, 0.45, 0.65]
+    first = evaluate_family([_case("x", base, base)])["x"]
+    assert first.status == "inconclusive" and 0.0 < first.power < 0.8
+    at = evaluate_family([_case("x", base, base)], GateOptions(power=first.power))["x"]
+    assert at.status == "pass" and at.power == first.power
+    above = GateOptions(power=math.nextafter(first.power, 1.0))
+    assert evaluate_family([_case("x", base, base)], above)["x"].status == "inconclusive"
+
+
+def test_gate_options_refuse_alpha_and_power_outside_the_open_unit_interval() -> None:
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match="alpha"):
+            GateOptions(alpha=bad)
+        with pytest.raises(ValueError, match="power"):
+            GateOptions(power=bad)
+    GateOptions(alpha=math.nextafter(0.0, 1.0), power=math.nextafter(1.0, 0.0))

@@ -146,3 +146,44 @@ def test_repeated_changes_are_rounded_once_each_with_the_same_result(changes: li
     by_item = {f"i{n}": d for n, d in enumerate(changes)}
     expected = {i: round(d, 3) + 0.0 for i, d in by_item.items()}
     assert repr(list(_rounded(by_item).items())) == repr(list(expected.items()))
+
+
+def test_each_identity_field_but_the_model_makes_a_baseline_stale() -> None:
+    base = _payload(["yes", "no"])
+    changes = {
+        "prompt": ("neutral-v2-y", "the prompt template"),
+        "dataset": ("sha256:e", "the dataset"),
+        "frames": ({"frames": 8}, "frame sampling"),
+    }
+    for field, (new, label) in changes.items():
+        comparison = compare_value(_payload(["yes", "no"], dict(IDENTITY, **{field: new})), base, 5)
+        assert comparison.status == "stale" and comparison.failed, field
+        assert f"{label} changed" in comparison.message
+    same = compare_value(_payload(["yes", "no"], dict(IDENTITY)), base, 5)
+    assert same.status == "pass"
+
+
+def test_a_change_of_exactly_the_tolerance_is_drift_and_just_below_passes() -> None:
+    base = _payload(["yes"] * 5 + ["no"] * 5)  # 50 %
+    now = _payload(["yes"] * 6 + ["no"] * 4)  # 60 %: Δ = 10 points exactly
+    assert compare_value(now, base, 10.0).status == "drift"
+    assert compare_value(now, base, math.nextafter(10.0, math.inf)).status == "pass"
+    down = compare_value(base, now, 10.0)  # -10 points: the same on the other side
+    assert down.status == "drift" and down.delta == -10.0
+
+
+def test_a_persona_shift_change_of_exactly_the_tolerance_is_drift() -> None:
+    current = {
+        "persona": "p",
+        "strategy": "simple",
+        "alignment_shift": 20.0,
+        "ci95": [1, 2],
+        "identity": IDENTITY,
+        "item_count": 10,
+    }
+    baseline = dict(current, alignment_shift=15.0)
+    assert compare_persona(current, baseline, 5.0).status == "drift"
+    assert compare_persona(current, baseline, math.nextafter(5.0, math.inf)).status == "pass"
+    assert compare_persona(baseline, current, 5.0).delta == -5.0
+    stale = compare_persona(current, dict(baseline, identity=dict(IDENTITY, frames={})), 1.0)
+    assert stale.status == "stale" and "frame sampling changed" in stale.message

@@ -628,3 +628,13 @@ def test_negation_and_its_look_back_cancel_a_decision(text: str) -> None:
 )
 def test_negation_stops_at_the_end_of_its_clause(text: str, verdict: Verdict) -> None:
     assert parse_yes_no(text) is verdict
+
+
+@pytest.mark.parametrize(("filler", "verdict"), [(10, Verdict.UNPARSABLE), (11, Verdict.YES)])
+def test_a_negator_counts_exactly_up_to_the_look_back(filler: int, verdict: Verdict) -> None:
+    # "not" sits filler + 2 tokens before "yes": 12 is inside NEGATION_LOOKBACK, 13 is not
+    from valspec.parsing.free_text import NEGATION_LOOKBACK
+
+    assert NEGATION_LOOKBACK == 12
+    text = "I would not " + "x " * filler + "say yes."
+    assert parse_yes_no(text) is verdict
