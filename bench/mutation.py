@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -151,6 +154,39 @@ ACCEPTED_FILE = ROOT / "bench" / "mutation_survivors.json"
 
 LOG = ROOT / "mutants" / "run.log"  # mutmut's own output (a failing clean run says why)
 
+# The audit's hand-made mutations (issue 18), some of which mutmut does not generate (module
+# constants, SQL text): file, text, replacement, what it breaks. ``--audit`` applies each to a
+# copy of the code and expects the fast tests to fail.
+AUDIT: tuple[tuple[str, str, str, str], ...] = (
+    ("valspec/parsing/free_text.py", 'token in _NEGATORS or token.endswith("n\'t")',
+     "token in _NEGATORS", "negation: the n't check removed"),
+    ("valspec/parsing/free_text.py", "NEGATION_LOOKBACK = 12", "NEGATION_LOOKBACK = 1",
+     "negation: look-back shrunk to one token"),
+    ("valspec/measure/drift.py", '    "frames": "frame sampling",\n', "",
+     "staleness: frame sampling dropped from the stale fields"),
+    ("valspec/measure/quality.py", "if not math.isnan(p) and p < level:", "if False:",
+     "the unparsable-rate gate disabled"),
+    ("valspec/engine/cache.py",
+     '                            " AND (error IS NULL OR run_id = ?)",\n'
+     "                            (*chunk, self.run_id),",
+     '                            " AND error IS NULL",\n                            chunk,',
+     "claim: a run's own failed rows ignored"),
+    ("valspec/engine/engine.py", '            "prompt": template.version,\n', "",
+     "key: prompt version dropped"),
+    ("valspec/measure/drift.py", "if abs(delta) < tolerance:", "if abs(delta) <= tolerance:",
+     "tolerance: < -> <= (value and persona comparison)"),
+    ("valspec/measure/gate.py", "reach >= tolerance", "reach > tolerance",
+     "tolerance: the gate's interval reach >= -> >"),
+    ("valspec/measure/gate.py", "p_adj < level", "p_adj <= level", "alpha: < -> <="),
+    ("valspec/measure/gate.py", "power < options.power", "power <= options.power",
+     "power: inconclusive < -> <="),
+    ("valspec/measure/quality.py", "p < level:", "p <= level:", "unparsable rate: < -> <="),
+    ("valspec/measure/quality.py", "error_rate > settings", "error_rate >= settings",
+     "max_error_rate: > -> >="),
+    ("valspec/session/persona_gate.py", "self.p_value < self.level", "self.p_value <= self.level",
+     "minimum shift: < -> <="),
+)  # fmt: skip
+
 KILLED = {1, 3}  # pytest failed (or errored): the mutant was noticed
 TIMEOUT = {-24, 24, 152, 255, 36}  # a mutant that loops forever is noticed too
 NOT_RUN = {None}
@@ -197,6 +233,49 @@ def _show(name: str) -> str:
     return " | ".join(ln.strip() for ln in lines if not ln.startswith(("---", "+++")))
 
 
+def _audit() -> int:
+    """Apply each AUDIT mutation to a copy of the code; 0 when the fast tests catch them all."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    tests = config["pytest_add_cli_args_test_selection"]
+    extra = config["pytest_add_cli_args"]
+    missed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        for name in ("valspec", "tests"):
+            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("conftest.py", "pyproject.toml"):
+            shutil.copy(ROOT / name, copy / name)
+        (copy / "fixtures").symlink_to(ROOT / "fixtures")
+
+        def tests_fail() -> bool:
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-x", *extra, *tests],
+                cwd=copy,
+                env={**os.environ, "PYTHONPATH": str(copy)},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            return done.returncode == 1
+
+        if tests_fail():
+            print("the fast tests fail on the unchanged code: nothing to measure")
+            return 1
+        for path, old, new, what in AUDIT:
+            target = copy / path
+            original = target.read_text()
+            if original.count(old) < 1:
+                print(f"  STALE  {what}: {old!r} not found in {path}")
+                missed += 1
+                continue
+            target.write_text(original.replace(old, new))
+            caught = tests_fail()
+            target.write_text(original)
+            missed += not caught
+            print(f"  {'killed ' if caught else 'SURVIVED'} {what}")
+    return 1 if missed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", default=[], help="one module of TARGETS")
@@ -204,7 +283,10 @@ def main() -> int:
     parser.add_argument("--min-score", type=float, default=90.0, help="killed %% required")
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     parser.add_argument("--report", action="store_true", help="only report the last run")
+    parser.add_argument("--audit", action="store_true", help="only the audit's hand mutations")
     args = parser.parse_args()
+    if args.audit:
+        return _audit()
     targets = _selected(args.only)
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
