@@ -222,6 +222,21 @@ def _results(targets: dict[str, tuple[str, ...]]) -> dict[str, dict[str, int | N
     return out
 
 
+def _forget_survivors(targets: dict[str, tuple[str, ...]]) -> None:
+    """Clear the stored verdict of every targeted survivor, so the next run tests it again
+    (mutmut re-tests a mutant only when its function changed, not when tests were added)."""
+    for module, functions in targets.items():
+        meta = ROOT / "mutants" / (module.replace(".", "/") + ".py.meta")
+        if not meta.exists():
+            continue
+        data = json.loads(meta.read_text())
+        prefixes = tuple(_mangled(module, f) for f in functions)
+        for key, code in data["exit_code_by_key"].items():
+            if key.startswith(prefixes) and code is not None and code not in KILLED | TIMEOUT:
+                data["exit_code_by_key"][key] = None
+        meta.write_text(json.dumps(data))
+
+
 def _show(name: str) -> str:
     """The diff of one mutant, as ``mutmut show`` prints it."""
     done = subprocess.run(
@@ -284,12 +299,19 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     parser.add_argument("--report", action="store_true", help="only report the last run")
     parser.add_argument("--audit", action="store_true", help="only the audit's hand mutations")
+    parser.add_argument(
+        "--retest",
+        action="store_true",
+        help="test the last run's survivors again (after adding tests; mutmut keeps verdicts)",
+    )
     args = parser.parse_args()
     if args.audit:
         return _audit()
     targets = _selected(args.only)
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    if args.retest:
+        _forget_survivors(targets)
     started = time.monotonic()
     if not args.report:
         globs = [_mangled(m, f) + "*" for m, fs in targets.items() for f in fs]

@@ -182,3 +182,12 @@ def test_a_simulation_is_keyed_by_the_labels_it_reads_and_a_real_model_is_not() 
     assert _key(sim, strategy="simple", persona=lowers) != persona
     real = _key(item=replace(ITEM, value_weights={Value.POWER: 1.0}))
     assert real == RECORDED
+
+
+def test_the_keys_of_a_follow_up_and_of_a_simulation_are_the_recorded_ones() -> None:
+    """The optional parts of the record (a follow-up's first turn, a simulation's labels)
+    are pinned too, so renaming or dropping one of their fields is caught."""
+    follow = _key(strategy="paper", follows=Prior("f" * 64, "Yes, it is fun."))
+    assert follow == "5bb9f4cb2e21fa5e98045958434b06514fdd6ad100aa87abb5e6593ba06984c7"
+    sim = _key(_engine(simulated=True), strategy="simple", persona=PERSONA)
+    assert sim == "dd896f7fdc016b2bd6305fb1abe92d72c9abaf5aaf0c63bd5c3e017e4c38bf1d"

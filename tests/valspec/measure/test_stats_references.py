@@ -257,3 +257,71 @@ def test_mcnemar_power_edges() -> None:
     z = sp.norm.ppf(0.975)
     ref = sp.norm.cdf((0.05 * math.sqrt(5000) - z * math.sqrt(0.2)) / math.sqrt(0.2 - 0.05**2))
     assert big == pytest.approx(ref)
+
+
+def _fields_nan(result: object, *names: str) -> bool:
+    return all(math.isnan(getattr(result, name)) for name in names)
+
+
+def test_welch_edge_results_field_by_field() -> None:
+    small = welch_test([1.0], [0.0, 0.5])
+    assert _fields_nan(small, "se", "p_value") and all(math.isnan(x) for x in small.ci)
+    assert (small.test, small.n) == ("welch", 1)
+    constant = welch_test([1.0, 1.0, 1.0], [0.0, 0.0])
+    assert (constant.estimate, constant.se, constant.test, constant.n) == (1.0, 0.0, "welch", 2)
+    a, b = [0.9, 0.8, 0.7, 0.95], [0.2, 0.4, 0.3, 0.1, 0.35]
+    ref = CompareMeans(DescrStatsW(np.array(a)), DescrStatsW(np.array(b)))
+    assert welch_test(a, b).se == pytest.approx(ref.std_meandiff_separatevar)
+
+
+from valspec.measure.stats import BOOTSTRAP_MIN_N, paired_bootstrap_test  # noqa: E402
+
+
+def test_the_bootstrap_is_used_from_its_minimum_n_and_the_t_test_below() -> None:
+    rng = np.random.default_rng(7)
+    below = rng.normal(0.05, 0.1, BOOTSTRAP_MIN_N - 1).tolist()
+    assert paired_bootstrap_test(below) == paired_t_test(below)
+    assert paired_bootstrap_test(below, 0.9) == paired_t_test(below, 0.9)
+    at = rng.normal(0.05, 0.1, BOOTSTRAP_MIN_N).tolist()
+    assert paired_bootstrap_test(at).test == "paired-bootstrap-t"
+    constant = [0.25] * 30
+    assert paired_bootstrap_test(constant) == paired_t_test(constant)
+    assert paired_bootstrap_test(constant, 0.9) == paired_t_test(constant, 0.9)
+
+
+def test_the_bootstrap_p_of_a_huge_effect_is_one_over_resamples_plus_one() -> None:
+    """Davison & Hinkley (1997): p = (#{|t*| >= |t|} + 1) / (B + 1); no resample reaches a
+    t of 50, so p = 1 / 2001 with the default 2000 resamples."""
+    rng = np.random.default_rng(3)
+    d = (1.0 + rng.normal(0, 0.02, 40)).tolist()
+    assert paired_bootstrap_test(d).p_value == pytest.approx(1 / 2001)
+    assert paired_bootstrap_test(d, resamples=500).p_value == pytest.approx(1 / 501)
+
+
+def test_the_bootstrap_agrees_with_the_t_test_on_normal_data() -> None:
+    rng = np.random.default_rng(11)
+    d = rng.normal(0.03, 0.1, 400)
+    boot = paired_bootstrap_test(d.tolist())
+    ref = sp.ttest_1samp(d, 0.0)
+    se = float(sp.sem(d))
+    assert boot.estimate == pytest.approx(d.mean()) and boot.se == pytest.approx(se)
+    assert boot.p_value == pytest.approx(ref.pvalue, abs=0.01)
+    low, high = ref.confidence_interval(0.95)
+    assert boot.ci == pytest.approx((low, high), abs=0.15 * se)
+    low90, high90 = ref.confidence_interval(0.90)
+    assert paired_bootstrap_test(d.tolist(), 0.90).ci == pytest.approx(
+        (low90, high90), abs=0.15 * se
+    )
+    assert boot.n == 400 and boot.test == "paired-bootstrap-t"
+
+
+def test_the_bootstrap_resamples_every_item_and_is_reproducible() -> None:
+    d = [5.0] + [0.0, 0.1] * 15  # one large first item: leaving it out of resamples shows
+    default = paired_bootstrap_test(d)
+    assert default == paired_bootstrap_test(d, seed=0)
+    assert default.ci != paired_bootstrap_test(d, seed=1).ci
+    ref = sp.ttest_1samp(d, 0.0)
+    assert default.ci[0] < float(np.mean(d)) < default.ci[1]
+    assert default.ci[1] - default.ci[0] > 0.5 * float(
+        np.subtract(*ref.confidence_interval()[::-1])
+    )

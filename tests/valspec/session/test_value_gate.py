@@ -139,9 +139,12 @@ def _persona_gate(
     strict: bool = False,
 ) -> pg.PersonaGate:
     result = SimpleNamespace(shift=shift, ci=ci)
-    run = SimpleNamespace(
-        persona_result=lambda _case: result, settings=Settings(persona_min_shift=10.0)
-    )
+
+    def persona_result(case: PersonaCase) -> SimpleNamespace:
+        assert isinstance(case, PersonaCase)
+        return result
+
+    run = SimpleNamespace(persona_result=persona_result, settings=Settings(persona_min_shift=10.0))
     gate = pg.PersonaGate(
         cast(Run, run), Path("unused"), lambda _p: 5.0, GateOptions(strict=strict), budget
     )
@@ -228,3 +231,9 @@ def test_strict_mode_fails_an_inconclusive_persona_case() -> None:
         verdict = gate.verdict(CASE)
         assert verdict is not None and verdict.status == "inconclusive"
         assert gate.failed(CASE) is strict
+
+
+def test_the_shift_check_floors_a_tiny_standard_error_at_one_point() -> None:
+    check = _persona_gate(9.0, (8.9, 9.1)).shift_check(CASE)  # SE about 0.05 points
+    assert check.shift == 9.0 and check.se == pytest.approx(0.2 / (2 * norm.ppf(0.975)))
+    assert check.p_value == pytest.approx(norm.cdf((9.0 - 10.0) / 1.0))
