@@ -243,3 +243,19 @@ def test_gate_options_refuse_alpha_and_power_outside_the_open_unit_interval() ->
         with pytest.raises(ValueError, match="power"):
             GateOptions(power=bad)
     GateOptions(alpha=math.nextafter(0.0, 1.0), power=math.nextafter(1.0, 0.0))
+
+
+def test_equivalence_floors_a_zero_standard_error_at_the_planning_sd_over_root_n() -> None:
+    """An identical rerun shows no spread; TOST (Schuirmann 1987) then uses SE = sd / sqrt(n)
+    with the planning SD (5 points graded, 50 points for 1/0 verdicts): p = P(T_df > m / SE)."""
+    from scipy.stats import t
+
+    options = GateOptions(equivalence=True)
+    graded = [0.2, 0.4, 0.6, 0.8]
+    same = evaluate_family([_case("g", graded, graded)], options)["g"]
+    assert same.p_value == pytest.approx(t.sf(0.05 / (0.05 / 2), 3))
+    verdicts = [1.0, 0.0, 1.0, 0.0]
+    binary = evaluate_family([_case("b", verdicts, verdicts, binary=True)], options)["b"]
+    assert binary.p_value == pytest.approx(t.sf(0.05 / (0.5 / 2), 3))
+    lone = GateCase("w", {"a": 0.5}, {"b": 0.5}, 5.0)  # one item each: Welch, no SE at all
+    assert evaluate_family([lone], options)["w"].p_value == pytest.approx(t.sf(0.05 / 0.05, 1))

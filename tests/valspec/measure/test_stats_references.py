@@ -325,3 +325,27 @@ def test_the_bootstrap_resamples_every_item_and_is_reproducible() -> None:
     assert default.ci[1] - default.ci[0] > 0.5 * float(
         np.subtract(*ref.confidence_interval()[::-1])
     )
+
+
+def test_mcnemar_edges_field_by_field() -> None:
+    concordant = mcnemar_test([1, 0, 1], [1, 0, 1])
+    assert (concordant.se, concordant.test, concordant.n) == (0.0, "mcnemar-exact", 3)
+    empty = mcnemar_test([], [])
+    assert _fields_nan(empty, "estimate", "se") and empty.n == 0
+    balanced = mcnemar_test([1, 1, 0, 0], [0, 0, 1, 1])  # 2 up, 2 down: both tails above 1/2
+    assert balanced.p_value == 1.0 and balanced.estimate == 0.0
+
+
+def test_the_mcnemar_interval_is_clopper_pearson_at_the_asked_confidence() -> None:
+    after = [1] * 7 + [0] * 2 + [1] * 6 + [0] * 5
+    before = [0] * 7 + [1] * 2 + [1] * 6 + [0] * 5
+    for confidence in (0.95, 0.90):
+        low, high = proportion_confint(7, 9, alpha=1 - confidence, method="beta")
+        expected = ((2 * low - 1) * 9 / 20, (2 * high - 1) * 9 / 20)
+        assert mcnemar_test(after, before, confidence).ci == pytest.approx(expected)
+
+
+def test_a_single_item_stratum_is_pooled() -> None:
+    mean, (low, high) = pooled_strata([12.0], [1.0], [1])
+    z = sp.norm.ppf(0.975)
+    assert mean == 12.0 and (low, high) == pytest.approx((12.0 - z, 12.0 + z))

@@ -150,3 +150,14 @@ def test_the_gate_on_contrast_outcomes_is_scipys_paired_t_test(
     expected = ttest_rel(a, b).pvalue
     if not math.isnan(expected) and len(set(np.subtract(a, b))) > 1:
         assert math.isclose(verdict.p_value, expected, rel_tol=1e-6, abs_tol=1e-12)
+
+
+def test_a_value_missing_from_the_baseline_is_left_out_and_no_raised_value_means_no_contrast() -> (
+    None
+):
+    deltas = {v: {"a": 1.0, "b": 0.0} for v in VALUES}
+    without_hedonism = {v: d for v, d in deltas.items() if v != "hedonism"}
+    now, base = contrast_outcomes(_payload(deltas), _payload(without_hedonism))
+    assert set(now) == set(base) == {"benevolence/a", "benevolence/b", "power/a", "power/b"}
+    unraised = {"item_mode": "binary", "item_deltas": deltas}
+    assert contrast_outcomes(unraised, _payload(deltas)) == ({}, {})
