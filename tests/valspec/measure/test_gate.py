@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -259,3 +260,13 @@ def test_equivalence_floors_a_zero_standard_error_at_the_planning_sd_over_root_n
     assert binary.p_value == pytest.approx(t.sf(0.05 / (0.5 / 2), 3))
     lone = GateCase("w", {"a": 0.5}, {"b": 0.5}, 5.0)  # one item each: Welch, no SE at all
     assert evaluate_family([lone], options)["w"].p_value == pytest.approx(t.sf(0.05 / 0.05, 1))
+
+
+def test_equivalence_with_a_real_spread_is_statsmodels_paired_tost() -> None:
+    from statsmodels.stats.weightstats import ttost_paired
+
+    base = [0.3 + 0.01 * n for n in range(30)]
+    now = [p + (0.08 if n % 3 else -0.07) for n, p in enumerate(base)]  # SE above the floor
+    verdict = evaluate_family([_case("a", now, base)], GateOptions(equivalence=True))["a"]
+    expected, _, _ = ttost_paired(np.array(now), np.array(base), -0.05, 0.05)
+    assert verdict.p_value == pytest.approx(expected)
