@@ -270,3 +270,52 @@ def test_equivalence_with_a_real_spread_is_statsmodels_paired_tost() -> None:
     verdict = evaluate_family([_case("a", now, base)], GateOptions(equivalence=True))["a"]
     expected, _, _ = ttost_paired(np.array(now), np.array(base), -0.05, 0.05)
     assert verdict.p_value == pytest.approx(expected)
+
+
+# -- the power each verdict reports, from the planning rules of docs/statistics.md ------------
+
+from valspec.measure.stats import mcnemar_power, paired_power  # noqa: E402
+
+
+def test_graded_power_uses_the_sample_sd_of_the_differences() -> None:
+    from statsmodels.stats.power import TTestPower
+
+    base = [0.3 + 0.01 * n for n in range(12)]
+    now = [p + (0.1 if n % 2 else -0.08) for n, p in enumerate(base)]
+    verdict = evaluate_family([_case("a", now, base)])["a"]
+    sd = float(np.std(np.subtract(now, base), ddof=1))
+    expected = TTestPower().power(effect_size=0.05 / round(sd, 3), nobs=12, alpha=0.05)
+    assert verdict.power == pytest.approx(expected, rel=1e-6)
+
+
+def test_binary_power_uses_the_share_of_discordant_items() -> None:
+    base = [1.0] * 10 + [0.0] * 10
+    now = [0.0] * 3 + [1.0] * 7 + [1.0] * 2 + [0.0] * 8  # 5 of 20 discordant
+    verdict = evaluate_family([_case("b", now, base, binary=True)])["b"]
+    assert verdict.power == pytest.approx(mcnemar_power(0.05, 0.25, 20, 0.05))
+
+
+def test_independent_samples_plan_with_both_variances_floored() -> None:
+    now = {"a": 0.9, "b": 0.5, "c": 0.7}
+    base = {"d": 0.2, "e": 0.4, "f": 0.3, "g": 0.1}
+    verdict = evaluate_family([GateCase("w", now, base, 5.0)])["w"]
+    spread = math.sqrt(np.var(list(now.values()), ddof=1) + np.var(list(base.values()), ddof=1))
+    assert verdict.power == pytest.approx(paired_power(0.05, round(spread, 3), 3, 0.05))
+    assert verdict.baseline == pytest.approx(25.0) and verdict.current == pytest.approx(70.0)
+    lone = evaluate_family([GateCase("l", {"a": 0.5}, {"b": 0.5, "c": 0.5}, 5.0)])["l"]
+    floor = 0.05**2  # a side without a variance (and a zero one) counts the planning SD
+    assert lone.power == pytest.approx(paired_power(0.05, round(math.sqrt(2 * floor), 3), 1))
+    binary = GateCase("v", {"a": 1.0, "b": 0.0}, {"c": 1.0, "d": 1.0}, 5.0, binary=True)
+    b = evaluate_family([binary])["v"]
+    spread = math.sqrt(0.5 + 0.25)  # var(1, 0) = 0.5; a constant side counts 1/4
+    assert b.test == "welch"
+    assert b.power == pytest.approx(paired_power(0.05, round(spread, 3), 2, 0.05))
+
+
+def test_the_bootstrap_uses_the_options_seed() -> None:
+    base = [0.3 + 0.01 * n for n in range(30)]
+    now = [p + (0.03 if n % 3 else -0.02) for n, p in enumerate(base)]
+    one = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=5))["a"]
+    again = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=5))["a"]
+    other = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=6))["a"]
+    assert one.ci == again.ci and one.ci != other.ci
