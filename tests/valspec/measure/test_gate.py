@@ -319,3 +319,30 @@ def test_the_bootstrap_uses_the_options_seed() -> None:
     again = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=5))["a"]
     other = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=6))["a"]
     assert one.ci == again.ci and one.ci != other.ci
+
+
+def test_power_is_planned_at_the_per_test_level_of_the_whole_family() -> None:
+    base = [0.3 + 0.01 * n for n in range(12)]
+    now = [p + (0.1 if n % 2 else -0.08) for n, p in enumerate(base)]
+    sd = round(float(np.std(np.subtract(now, base), ddof=1)), 3)
+    sized = evaluate_family([_case("a", now, base)], family_size=10)["a"]
+    assert sized.power == pytest.approx(paired_power(0.05, sd, 12, 0.05 / 10))
+    three = evaluate_family([_case(k, now, base) for k in "abc"], alpha=0.03)["a"]
+    assert three.power == pytest.approx(paired_power(0.05, sd, 12, 0.03 / 3))
+    nan_case = GateCase("n", {"x": 0.5}, {}, 5.0)  # no baseline items: p is nan, not counted
+    two = evaluate_family([_case("a", now, base), nan_case])["a"]
+    assert two.power == pytest.approx(paired_power(0.05, sd, 12, 0.05))
+
+
+def test_a_negative_change_reaching_exactly_the_tolerance_is_drift() -> None:
+    first = evaluate_family([_case("a", NOISY_BASE, NOISY_NOW)])["a"]
+    assert first.status == "drift" and first.delta < 0 and first.n == 40
+    assert first.current == pytest.approx(100 * float(np.mean(NOISY_BASE)))
+    reach = -first.ci[0]
+    at = _case("a", NOISY_BASE, NOISY_NOW)
+    exact = GateCase(at.name, at.current, at.baseline, tolerance=reach)
+    assert evaluate_family([exact])["a"].status == "drift"
+    beyond = GateCase(at.name, at.current, at.baseline, tolerance=math.nextafter(reach, 100.0))
+    assert evaluate_family([beyond])["a"].status != "drift"
+    tost = evaluate_family([_case("a", NOISY_BASE, NOISY_NOW)], GateOptions(equivalence=True))
+    assert tost["a"].test == "paired-t+tost"
