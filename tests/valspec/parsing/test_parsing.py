@@ -695,3 +695,20 @@ def test_ratings_are_found_up_to_three_objects_deep_and_no_deeper() -> None:
     assert found.ratings == {k: float(v) for k, v in ratings.items()}
     four: dict[str, object] = {"a": {"b": {"c": {"d": ratings}}}, "decision": "yes"}
     assert parse_answer(json.dumps(four), AnswerFormat.ISQ).ratings is None
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict", "reason"),
+    [
+        ("Eyes/no.", Verdict.NO, None),  # "yes/no" inside a word is not the phrase
+        ("The re-yes/no. Yes.", Verdict.UNPARSABLE, None),  # nor after a hyphen
+        ("Answer: yes/no. No, I would skip it.", Verdict.NO, "I would skip it."),
+        ("Well, yes and no. Yes: it is fun to watch.", Verdict.YES, "it is fun to watch."),
+        ("ok yes/no. Yes, because it is fun", Verdict.YES, "it is fun"),
+    ],
+)
+def test_yes_no_phrases_are_masked_in_place_and_only_outside_words(
+    text: str, verdict: Verdict, reason: str | None
+) -> None:
+    parsed = parse_answer(text)
+    assert (parsed.verdict, parsed.reason) == (verdict, reason)
