@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from valspec.measure.drift import Comparison, persona_payload, value_payload
-from valspec.measure.scoring import Tally, ValueResult, paper_score
-from valspec.measure.stats import rate_above_p
+from valspec.measure.quality import answer_problems
+from valspec.measure.scoring import ValueResult, paper_score
 from valspec.session.against import LiveBaseline
 from valspec.session.cases import PersonaCase, ValueCase
 from valspec.session.persona_gate import PersonaGate
@@ -43,37 +43,6 @@ __all__ = [
     "test_persona_circumplex",
     "test_value_preference",
 ]
-
-
-def _threshold_failures(
-    run: Run, name: str, tally: Tally, level: float, errors: Mapping[str, str] | None = None
-) -> list[str]:
-    """Answer checks. Unparsable answers are the model's behaviour, so their rate fails only
-    when a one-sided exact binomial test at the quality family's per-test ``level`` shows it
-    above its maximum. Failed queries are missing data, not an estimate (they are asked again
-    on the next run), so more of them than ``max_error_rate`` fails the case as incomplete."""
-    settings = run.settings
-    problems = []
-    if tally.decided == 0:
-        problems.append(f"{name}: no answer said yes or no ({tally.total} queries)")
-    count = tally.unparsable
-    p = rate_above_p(count, tally.total, settings.max_unparsable_rate)
-    if not math.isnan(p) and p < level:
-        problems.append(
-            f"{name}: {100 * tally.rate('unparsable'):.1f} % of answers were unparsable ({count} "
-            f"of {tally.total}), above the {100 * settings.max_unparsable_rate:g} % maximum "
-            f"(one-sided exact binomial p {p:.2g} < {level:.2g})"
-        )
-    error_rate = tally.rate("error")
-    if error_rate > settings.max_error_rate:
-        problems.append(
-            f"{name}: {100 * error_rate:.1f} % of queries failed (threshold "
-            f"{100 * settings.max_error_rate:g} %); the case is incomplete, and the next run "
-            "asks them again"
-        )
-        for item_id, reason in sorted((errors or {}).items())[:5]:
-            problems.append(f"  {item_id}: {reason}")
-    return problems
 
 
 def _row(kind: str, name: str, comparison: Comparison, run: Run, **extra: Any) -> dict[str, Any]:
@@ -158,7 +127,7 @@ def test_value_preference(
             "n_needed": verdict.n_needed,
         }
     quality = valspec_value_gate.budget.per_test("quality")
-    problems += _threshold_failures(run, case.id, result.tally, quality, result.errors)
+    problems += answer_problems(case.id, result.tally, run.settings, quality, result.errors)
     valspec_record(
         _row(
             "value",
@@ -209,7 +178,7 @@ def test_persona_alignment(
         problems = [failure] if failure else []
     errors = {k: v for r in result.profile.values() for k, v in r.errors.items()}
     quality = gate.budget.per_test("quality")
-    problems += _threshold_failures(run, case.id, result.tally, quality, errors)
+    problems += answer_problems(case.id, result.tally, run.settings, quality, errors)
     # On centred scores: the targets must rise relative to the other values (a model near
     # its ceiling on the targets can still show this through the others falling). Judged on
     # the interval: the case fails only when its one-sided upper bound is below the minimum.

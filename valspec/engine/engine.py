@@ -143,10 +143,8 @@ class Engine:
 
     def key_for(self, item: Item, condition: Condition, sample_index: int) -> str:
         """The query key: sha256 over model, prompt, conversation, media, frames, sampling."""
-        digest = self._shape(condition, item.platform).key_prefix.copy()
-        digest.update(self._item_bytes(item))
-        digest.update(b"\x1f%d" % sample_index)
-        return digest.hexdigest()
+        prefix = self._shape(condition, item.platform).key_prefix
+        return query_key(prefix, self._item_bytes(item), sample_index)
 
     def queries_for(self, condition: Condition, items: Iterable[Item]) -> list[Query]:
         """One query per item and sample under ``condition``, in the items' order."""
@@ -158,22 +156,14 @@ class Engine:
         queries: list[Query] = []
         append = queries.append
         shapes, blobs, item_bytes = self._shapes, self._item_blobs, self._item_bytes
-        suffixes = [b"\x1f%d" % sample for sample in range(self.samples)]
-        single = suffixes[0] if self.samples == 1 else None
+        samples = range(self.samples)
         for condition, item in pairs:
             shape = shapes.get((id(condition), item.platform))
             if shape is None or shape.condition is not condition:
                 shape = self._shape(condition, item.platform)
-            digest = shape.key_prefix.copy()
-            digest.update(blobs.get(item.id) or item_bytes(item))
-            if single is not None:
-                digest.update(single)
-                append(Query(digest.hexdigest(), item, condition, 0))
-                continue
-            for sample, suffix in enumerate(suffixes):
-                sampled = digest.copy()
-                sampled.update(suffix)
-                append(Query(sampled.hexdigest(), item, condition, sample))
+            part = blobs.get(item.id) or item_bytes(item)
+            for sample in samples:
+                append(Query(query_key(shape.key_prefix, part, sample), item, condition, sample))
         return queries
 
     @staticmethod
@@ -515,6 +505,15 @@ class Engine:
             self._parsed.clear()
         self._parsed[memo] = parsed
         return parsed
+
+
+def query_key(prefix: hashlib._Hash, item_part: bytes, sample_index: int) -> str:
+    """The one place a query key is finished: the condition's prefix state (left unchanged),
+    then the item's part and the sample index, as hex (see ``Engine._key_prefix``)."""
+    digest = prefix.copy()
+    digest.update(item_part)
+    digest.update(b"\x1f%d" % sample_index)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

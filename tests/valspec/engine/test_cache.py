@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import math
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -280,3 +282,83 @@ def test_merge_takes_the_answers_a_killed_shard_left_in_its_log(tmp_path: Path) 
     assert set(merged.get_many(["a", "b"])) == {"a", "b"}
     merged.close()
     shard.close()
+
+
+def test_a_claim_counts_this_runs_failures_as_answered_and_other_runs_as_open(
+    tmp_path: Path,
+) -> None:
+    """A query that failed in this run is not asked again by a peer of the same run (it is
+    reported failed, and the next run retries it); another run's failure is asked again."""
+    path = tmp_path / "c.sqlite"
+    earlier = SQLiteStore(path, run_id="earlier", shared=True)
+    earlier.put_many([record("old", "", error="HTTP 503")])
+    worker = SQLiteStore(path, run_id="now", shared=True)
+    worker.put_many([record("mine", "", error="HTTP 503"), record("ok", "Yes.")])
+    peer = SQLiteStore(path, run_id="now", shared=True)
+    outcome = peer.claim(["mine", "old", "ok", "new"])
+    assert outcome.answered == ["mine", "ok"]
+    assert outcome.mine == ["old", "new"] and outcome.held == []
+    later = SQLiteStore(path, run_id="later", shared=True)
+    assert later.claim(["mine", "ok"]).answered == ["ok"]
+    for s in (earlier, worker, peer, later):
+        s.close()
+
+
+def test_a_claim_older_than_the_timeout_is_taken_over_and_one_just_inside_it_is_not(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite"
+    holder = SQLiteStore(path, run_id="r")
+    holder.claim(["a", "b"])
+    now = time.time()
+    elsewhere = "UPDATE claims SET host = 'other-host', claimed = ? WHERE key = ?"
+    holder.connection.execute(elsewhere, (now - 1000.0, "a"))  # far past the timeout
+    holder.connection.execute(elsewhere, (now + 1000.0, "b"))  # well inside it
+    other = SQLiteStore(path, run_id="r", claim_timeout_s=60.0)
+    outcome = other.claim(["a", "b"])
+    assert outcome.mine == ["a"] and outcome.held == ["b"]
+    holder.close()
+    other.close()
+
+
+def test_without_claims_every_key_is_this_workers(tmp_path: Path) -> None:
+    alone = SQLiteStore(tmp_path / "c.sqlite", claims=False)
+    alone.put_many([record("a", "Yes.")])
+    outcome = alone.claim(["a", "b"])
+    assert (outcome.mine, outcome.answered, outcome.held) == (["a", "b"], [], [])
+    alone.close()
+
+
+def test_claims_of_more_keys_than_one_query_takes_cover_every_chunk(tmp_path: Path) -> None:
+    from valspec.engine.cache import CHUNK
+
+    keys = [f"k{n:05d}" for n in range(2 * CHUNK + 5)]
+    first = SQLiteStore(tmp_path / "c.sqlite", run_id="r")
+    assert first.claim(keys).mine == keys
+    second = SQLiteStore(tmp_path / "c.sqlite", run_id="r")
+    outcome = second.claim([*keys, "new"])
+    assert outcome.held == keys and outcome.mine == ["new"]
+    first.close()
+    second.close()
+
+
+def test_a_taken_over_claim_is_the_new_owners_for_everyone_else(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    dead = SQLiteStore(path, run_id="r")
+    dead.claim(["k"])
+    dead.connection.execute("UPDATE claims SET pid = 2147483646")  # no such process
+    heir = SQLiteStore(path, run_id="r")
+    assert heir.claim(["k"]).mine == ["k"]
+    third = SQLiteStore(path, run_id="r")
+    assert third.claim(["k"]).held == ["k"]  # the heir is alive
+    for s in (dead, heir, third):
+        s.close()
+
+
+def test_a_claim_is_dead_only_past_the_timeout(tmp_path: Path) -> None:
+    holder = SQLiteStore(tmp_path / "c.sqlite", claim_timeout_s=60.0)
+    assert not holder._is_dead("other-host", 1, claimed=100.0, now=160.0)  # exactly 60 s
+    assert holder._is_dead("other-host", 1, claimed=100.0, now=math.nextafter(160.0, 200.0))
+    assert not holder._is_dead(holder.host, holder.pid, claimed=100.0, now=100.0)
+    assert holder._is_dead(holder.host, 2147483646, claimed=100.0, now=100.0)
+    holder.close()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -185,3 +186,163 @@ def test_many_tied_changes_keep_ids_in_order_past_the_flip_limit(binary: bool) -
     case = GateCase("v", now, base, 5.0, binary=binary)
     flips = evaluate_family([case])["v"].flips
     assert len(flips) == MAX_FLIPS and flips == _reference_flips(case)
+
+
+# -- every threshold's boundary --------------------------------------------------------------
+
+
+def test_reaches_tolerance_counts_an_interval_end_exactly_at_the_tolerance() -> None:
+    assert reaches_tolerance(2.0, (0.0, 5.0), 5.0)
+    assert not reaches_tolerance(2.0, (0.0, math.nextafter(5.0, 0.0)), 5.0)
+    assert reaches_tolerance(-2.0, (-5.0, 0.0), 5.0)
+    assert not reaches_tolerance(-2.0, (math.nextafter(-5.0, 0.0), 0.0), 5.0)
+    assert reaches_tolerance(0.0, (-1.0, 5.0), 5.0)  # Δ = 0 looks at the upper end
+    assert not reaches_tolerance(0.0, (-9.0, 1.0), 5.0)
+    assert not reaches_tolerance(1.0, (0.0, math.nan), 0.0)
+
+
+NOISY_BASE = [0.2 + 0.015 * n for n in range(40)]
+NOISY_NOW = [p + 0.2 + (0.03 if n % 2 else -0.03) for n, p in enumerate(NOISY_BASE)]
+
+
+def test_a_p_value_equal_to_alpha_is_not_significant() -> None:
+    first = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)])["a"]
+    assert first.status == "drift" and 0.0 < first.p_adjusted < 0.05
+    at = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], alpha=first.p_adjusted)["a"]
+    assert at.status != "drift"
+    above = math.nextafter(first.p_adjusted, 1.0)
+    assert evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], alpha=above)["a"].status == "drift"
+    options = GateOptions(alpha=first.p_adjusted)  # the options' alpha is the default level
+    assert evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)], options)["a"].status != "drift"
+
+
+def test_an_interval_reaching_exactly_the_tolerance_is_drift() -> None:
+    first = evaluate_family([_case("a", NOISY_NOW, NOISY_BASE)])["a"]
+    reach = first.ci[1]
+    assert first.status == "drift" and reach > 5.0
+    at = _case("a", NOISY_NOW, NOISY_BASE)
+    exact = GateCase(at.name, at.current, at.baseline, tolerance=reach)
+    assert evaluate_family([exact])["a"].status == "drift"
+    beyond = GateCase(at.name, at.current, at.baseline, tolerance=math.nextafter(reach, 100.0))
+    assert evaluate_family([beyond])["a"].status != "drift"
+
+
+def test_power_exactly_at_the_wanted_power_is_decided_and_just_below_is_inconclusive() -> None:
+    base = [0.5, 0.6, 0.7, 0.4, 0.5, 0.55, 0.45, 0.65]
+    first = evaluate_family([_case("x", base, base)])["x"]
+    assert first.status == "inconclusive" and 0.0 < first.power < 0.8
+    at = evaluate_family([_case("x", base, base)], GateOptions(power=first.power))["x"]
+    assert at.status == "pass" and at.power == first.power
+    above = GateOptions(power=math.nextafter(first.power, 1.0))
+    assert evaluate_family([_case("x", base, base)], above)["x"].status == "inconclusive"
+
+
+def test_gate_options_refuse_alpha_and_power_outside_the_open_unit_interval() -> None:
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match="alpha"):
+            GateOptions(alpha=bad)
+        with pytest.raises(ValueError, match="power"):
+            GateOptions(power=bad)
+    GateOptions(alpha=math.nextafter(0.0, 1.0), power=math.nextafter(1.0, 0.0))
+
+
+def test_equivalence_floors_a_zero_standard_error_at_the_planning_sd_over_root_n() -> None:
+    """An identical rerun shows no spread; TOST (Schuirmann 1987) then uses SE = sd / sqrt(n)
+    with the planning SD (5 points graded, 50 points for 1/0 verdicts): p = P(T_df > m / SE)."""
+    from scipy.stats import t
+
+    options = GateOptions(equivalence=True)
+    graded = [0.2, 0.4, 0.6, 0.8]
+    same = evaluate_family([_case("g", graded, graded)], options)["g"]
+    assert same.p_value == pytest.approx(t.sf(0.05 / (0.05 / 2), 3))
+    verdicts = [1.0, 0.0, 1.0, 0.0]
+    binary = evaluate_family([_case("b", verdicts, verdicts, binary=True)], options)["b"]
+    assert binary.p_value == pytest.approx(t.sf(0.05 / (0.5 / 2), 3))
+    lone = GateCase("w", {"a": 0.5}, {"b": 0.5}, 5.0)  # one item each: Welch, no SE at all
+    assert evaluate_family([lone], options)["w"].p_value == pytest.approx(t.sf(0.05 / 0.05, 1))
+
+
+def test_equivalence_with_a_real_spread_is_statsmodels_paired_tost() -> None:
+    from statsmodels.stats.weightstats import ttost_paired
+
+    base = [0.3 + 0.01 * n for n in range(30)]
+    now = [p + (0.08 if n % 3 else -0.07) for n, p in enumerate(base)]  # SE above the floor
+    verdict = evaluate_family([_case("a", now, base)], GateOptions(equivalence=True))["a"]
+    expected, _, _ = ttost_paired(np.array(now), np.array(base), -0.05, 0.05)
+    assert verdict.p_value == pytest.approx(expected)
+
+
+# -- the power each verdict reports, from the planning rules of docs/statistics.md ------------
+
+from valspec.measure.stats import mcnemar_power, paired_power  # noqa: E402
+
+
+def test_graded_power_uses_the_sample_sd_of_the_differences() -> None:
+    from statsmodels.stats.power import TTestPower
+
+    base = [0.3 + 0.01 * n for n in range(12)]
+    now = [p + (0.1 if n % 2 else -0.08) for n, p in enumerate(base)]
+    verdict = evaluate_family([_case("a", now, base)])["a"]
+    sd = float(np.std(np.subtract(now, base), ddof=1))
+    expected = TTestPower().power(effect_size=0.05 / round(sd, 3), nobs=12, alpha=0.05)
+    assert verdict.power == pytest.approx(expected, rel=1e-6)
+
+
+def test_binary_power_uses_the_share_of_discordant_items() -> None:
+    base = [1.0] * 10 + [0.0] * 10
+    now = [0.0] * 3 + [1.0] * 7 + [1.0] * 2 + [0.0] * 8  # 5 of 20 discordant
+    verdict = evaluate_family([_case("b", now, base, binary=True)])["b"]
+    assert verdict.power == pytest.approx(mcnemar_power(0.05, 0.25, 20, 0.05))
+
+
+def test_independent_samples_plan_with_both_variances_floored() -> None:
+    now = {"a": 0.9, "b": 0.5, "c": 0.7}
+    base = {"d": 0.2, "e": 0.4, "f": 0.3, "g": 0.1}
+    verdict = evaluate_family([GateCase("w", now, base, 5.0)])["w"]
+    spread = math.sqrt(np.var(list(now.values()), ddof=1) + np.var(list(base.values()), ddof=1))
+    assert verdict.power == pytest.approx(paired_power(0.05, round(spread, 3), 3, 0.05))
+    assert verdict.baseline == pytest.approx(25.0) and verdict.current == pytest.approx(70.0)
+    lone = evaluate_family([GateCase("l", {"a": 0.5}, {"b": 0.5, "c": 0.5}, 5.0)])["l"]
+    floor = 0.05**2  # a side without a variance (and a zero one) counts the planning SD
+    assert lone.power == pytest.approx(paired_power(0.05, round(math.sqrt(2 * floor), 3), 1))
+    binary = GateCase("v", {"a": 1.0, "b": 0.0}, {"c": 1.0, "d": 1.0}, 5.0, binary=True)
+    b = evaluate_family([binary])["v"]
+    spread = math.sqrt(0.5 + 0.25)  # var(1, 0) = 0.5; a constant side counts 1/4
+    assert b.test == "welch"
+    assert b.power == pytest.approx(paired_power(0.05, round(spread, 3), 2, 0.05))
+
+
+def test_the_bootstrap_uses_the_options_seed() -> None:
+    base = [0.3 + 0.01 * n for n in range(30)]
+    now = [p + (0.03 if n % 3 else -0.02) for n, p in enumerate(base)]
+    one = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=5))["a"]
+    again = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=5))["a"]
+    other = evaluate_family([_case("a", now, base)], GateOptions(bootstrap=True, seed=6))["a"]
+    assert one.ci == again.ci and one.ci != other.ci
+
+
+def test_power_is_planned_at_the_per_test_level_of_the_whole_family() -> None:
+    base = [0.3 + 0.01 * n for n in range(12)]
+    now = [p + (0.1 if n % 2 else -0.08) for n, p in enumerate(base)]
+    sd = round(float(np.std(np.subtract(now, base), ddof=1)), 3)
+    sized = evaluate_family([_case("a", now, base)], family_size=10)["a"]
+    assert sized.power == pytest.approx(paired_power(0.05, sd, 12, 0.05 / 10))
+    three = evaluate_family([_case(k, now, base) for k in "abc"], alpha=0.03)["a"]
+    assert three.power == pytest.approx(paired_power(0.05, sd, 12, 0.03 / 3))
+    nan_case = GateCase("n", {"x": 0.5}, {}, 5.0)  # no baseline items: p is nan, not counted
+    two = evaluate_family([_case("a", now, base), nan_case])["a"]
+    assert two.power == pytest.approx(paired_power(0.05, sd, 12, 0.05))
+
+
+def test_a_negative_change_reaching_exactly_the_tolerance_is_drift() -> None:
+    first = evaluate_family([_case("a", NOISY_BASE, NOISY_NOW)])["a"]
+    assert first.status == "drift" and first.delta < 0 and first.n == 40
+    assert first.current == pytest.approx(100 * float(np.mean(NOISY_BASE)))
+    reach = -first.ci[0]
+    at = _case("a", NOISY_BASE, NOISY_NOW)
+    exact = GateCase(at.name, at.current, at.baseline, tolerance=reach)
+    assert evaluate_family([exact])["a"].status == "drift"
+    beyond = GateCase(at.name, at.current, at.baseline, tolerance=math.nextafter(reach, 100.0))
+    assert evaluate_family([beyond])["a"].status != "drift"
+    tost = evaluate_family([_case("a", NOISY_BASE, NOISY_NOW)], GateOptions(equivalence=True))
+    assert tost["a"].test == "paired-t+tost"

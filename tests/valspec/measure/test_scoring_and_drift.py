@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -146,3 +147,237 @@ def test_repeated_changes_are_rounded_once_each_with_the_same_result(changes: li
     by_item = {f"i{n}": d for n, d in enumerate(changes)}
     expected = {i: round(d, 3) + 0.0 for i, d in by_item.items()}
     assert repr(list(_rounded(by_item).items())) == repr(list(expected.items()))
+
+
+def test_each_identity_field_but_the_model_makes_a_baseline_stale() -> None:
+    base = _payload(["yes", "no"])
+    changes = {
+        "prompt": ("neutral-v2-y", "the prompt template"),
+        "dataset": ("sha256:e", "the dataset"),
+        "frames": ({"frames": 8}, "frame sampling"),
+    }
+    for field, (new, label) in changes.items():
+        comparison = compare_value(_payload(["yes", "no"], dict(IDENTITY, **{field: new})), base, 5)
+        assert comparison.status == "stale" and comparison.failed, field
+        assert f"{label} changed" in comparison.message
+    same = compare_value(_payload(["yes", "no"], dict(IDENTITY)), base, 5)
+    assert same.status == "pass"
+
+
+def test_a_change_of_exactly_the_tolerance_is_drift_and_just_below_passes() -> None:
+    base = _payload(["yes"] * 5 + ["no"] * 5)  # 50 %
+    now = _payload(["yes"] * 6 + ["no"] * 4)  # 60 %: Δ = 10 points exactly
+    assert compare_value(now, base, 10.0).status == "drift"
+    assert compare_value(now, base, math.nextafter(10.0, math.inf)).status == "pass"
+    down = compare_value(base, now, 10.0)  # -10 points: the same on the other side
+    assert down.status == "drift" and down.delta == -10.0
+
+
+def test_a_persona_shift_change_of_exactly_the_tolerance_is_drift() -> None:
+    current = {
+        "persona": "p",
+        "strategy": "simple",
+        "alignment_shift": 20.0,
+        "ci95": [1, 2],
+        "identity": IDENTITY,
+        "item_count": 10,
+    }
+    baseline = dict(current, alignment_shift=15.0)
+    assert compare_persona(current, baseline, 5.0).status == "drift"
+    assert compare_persona(current, baseline, math.nextafter(5.0, math.inf)).status == "pass"
+    assert compare_persona(baseline, current, 5.0).delta == -5.0
+    stale = compare_persona(current, dict(baseline, identity=dict(IDENTITY, frames={})), 1.0)
+    assert stale.status == "stale" and "frame sampling changed" in stale.message
+
+
+# -- every branch of the comparisons, field by field -----------------------------------------
+
+from valspec.measure.drift import (  # noqa: E402
+    PERSONA_SCHEMA,
+    VALUE_SCHEMA,
+    Comparison,
+    comparable_outcomes,
+    stale_reasons,
+    value_outcomes,
+)
+
+STALE_TAIL = ". Re-baseline deliberately with --snapshot-update and review the snapshot diff."
+
+
+def test_a_value_without_a_baseline_is_new_with_its_rate() -> None:
+    now = _payload(["yes", "yes", "no", "no"])
+    assert compare_value(now, None, 4.0) == Comparison("new", "power", current=50.0, tolerance=4.0)
+
+
+def test_a_value_baseline_of_another_format_is_stale_and_says_which() -> None:
+    now = _payload(["yes", "no"])
+    old = {k: v for k, v in now.items() if k != "schema"}
+    expected = Comparison(
+        "stale",
+        "power",
+        tolerance=4.0,
+        message="power: the baseline is stale, so it cannot be compared: the baseline's format "
+        f"is none, this valspec writes {VALUE_SCHEMA}" + STALE_TAIL,
+    )
+    assert compare_value(now, old, 4.0) == expected
+    older = compare_value(now, now | {"schema": "valspec/value-preference@1"}, 4.0)
+    assert "format is valspec/value-preference@1, this" in older.message
+
+
+def test_a_value_baseline_without_identity_or_items_is_stale() -> None:
+    now = _payload(["yes", "no"])
+    bare = {"schema": VALUE_SCHEMA}
+    comparison = compare_value(now, bare, 4.0)
+    assert comparison.status == "stale" and comparison.name == "power"
+    assert comparison.tolerance == 4.0
+    assert "the prompt template changed (None -> 'neutral-v1-x')" in comparison.message
+    no_items = compare_value(now, {k: v for k, v in now.items() if k != "items"}, 4.0)
+    assert no_items == Comparison(
+        "stale",
+        "power",
+        tolerance=4.0,
+        message="power: the baseline is stale, so it cannot be compared: no item in common "
+        "with the baseline" + STALE_TAIL,
+    )
+
+
+def test_stale_reasons_list_every_changed_field_in_order() -> None:
+    now = dict(IDENTITY, prompt="b", frames={"frames": 8})
+    assert stale_reasons(now, IDENTITY) == [
+        "the prompt template changed ('neutral-v1-x' -> 'b')",
+        "frame sampling changed ({'frames': 4} -> {'frames': 8})",
+    ]
+    assert stale_reasons(IDENTITY, dict(IDENTITY, model={"other": 1})) == []
+
+
+def test_a_passing_value_reports_both_rates_and_the_difference() -> None:
+    base = _payload(["yes"] * 5 + ["no"] * 5)
+    now = _payload(["yes"] * 6 + ["no"] * 4)
+    assert compare_value(now, base, 15.0) == Comparison("pass", "power", 50.0, 60.0, 10.0, 15.0)
+
+
+def test_a_value_sharing_items_only_without_decided_verdicts_passes_with_a_note() -> None:
+    base = _payload(["yes", "no", "yes"])
+    now = _payload(["refusal"])  # i0 is shared, but refused now: nothing to compare
+    assert compare_value(now, base, 5.0) == Comparison(
+        "pass", "power", None, None, None, 5.0, notes=("compared on 1 of the baseline's 3 items",)
+    )
+
+
+def test_a_drifted_value_reports_its_fields_and_notes() -> None:
+    base = _payload(["yes"] * 10 + ["no"] * 10)
+    now = _payload(["no"] * 10)  # the first 10 items only, all flipped
+    drift = compare_value(now, base, 5.0)
+    assert (drift.status, drift.name, drift.baseline, drift.current, drift.delta) == (
+        "drift",
+        "power",
+        100.0,
+        0.0,
+        -100.0,
+    )
+    assert drift.tolerance == 5.0
+    assert drift.notes == ("compared on 10 of the baseline's 20 items",)
+    assert "note: compared on 10 of the baseline's 20 items" in drift.message
+    assert "flipped yes -> no (10): i0, i1, i2, i3, i4, i5, i6, i7\n" in drift.message
+    assert "flipped no -> yes" not in drift.message
+
+
+def test_graded_outcomes_are_compared_as_item_scores_and_name_the_items_that_moved() -> None:
+    base = _payload(["yes", "no"]) | {"mode": "p_yes", "item_scores": {"i0": 0.9, "i1": 0.2}}
+    now = _payload(["yes", "no"]) | {"mode": "p_yes", "item_scores": {"i0": 0.5, "i1": 0.3}}
+    drift = compare_value(now, base, 5.0)
+    assert drift.status == "drift" and drift.delta == pytest.approx(-15.0)
+    assert drift.baseline == pytest.approx(55.0) and drift.current == pytest.approx(40.0)
+    assert "% mean P(yes)" in drift.message
+    assert "items that moved most: i0 90->50, i1 20->30" in drift.message
+
+
+def test_value_outcomes_read_scores_or_verdicts() -> None:
+    binary = {"items": {"a": "yes", "b": "no", "c": "refusal"}}
+    assert value_outcomes(binary) == ("binary", {"a": 1.0, "b": 0.0})
+    graded = {"mode": "p_yes", "item_scores": {"a": 0.25}, "items": {"a": "no"}}
+    assert value_outcomes(graded) == ("p_yes", {"a": 0.25})
+    empty_scores = {"mode": "p_yes", "item_scores": {}, "items": {"a": "yes"}}
+    assert value_outcomes(empty_scores) == ("binary", {"a": 1.0})
+    assert value_outcomes({}) == ("binary", {})
+
+
+def test_comparable_outcomes_fall_back_to_verdicts_when_modes_differ() -> None:
+    verdicts = {"items": {"a": "yes", "b": "no"}}
+    sampled = {"mode": "sampled", "item_scores": {"a": 0.75, "b": 0.25}, "items": {"a": "yes"}}
+    p_yes = {"mode": "p_yes", "item_scores": {"a": 0.6, "b": 0.1}, "items": {"a": "no", "b": "no"}}
+    assert comparable_outcomes(verdicts, sampled) == (
+        "sampled",
+        {"a": 1.0, "b": 0.0},
+        {"a": 0.75, "b": 0.25},
+    )
+    assert comparable_outcomes(sampled, verdicts)[0] == "sampled"
+    assert comparable_outcomes(p_yes, verdicts) == (
+        "binary",
+        {"a": 0.0, "b": 0.0},
+        {"a": 1.0, "b": 0.0},
+    )
+    assert comparable_outcomes(p_yes, p_yes) == (
+        "p_yes",
+        {"a": 0.6, "b": 0.1},
+        {"a": 0.6, "b": 0.1},
+    )
+
+
+PERSONA_NOW = {
+    "schema": PERSONA_SCHEMA,
+    "persona": "p",
+    "strategy": "simple",
+    "alignment_shift": 20.0,
+    "ci95": [12.5, 27.5],
+    "identity": IDENTITY,
+    "item_count": 10,
+}
+
+
+def test_every_branch_of_the_persona_comparison() -> None:
+    now = PERSONA_NOW
+    assert compare_persona(now, None, 5.0) == Comparison(
+        "new", "p/simple", current=20.0, tolerance=5.0
+    )
+    old = compare_persona(now, now | {"schema": "valspec/persona-alignment@3"}, 5.0)
+    assert old.status == "stale" and old.tolerance == 5.0 and old.name == "p/simple"
+    assert (
+        "format is valspec/persona-alignment@3, this valspec writes " + PERSONA_SCHEMA
+        in old.message
+    )
+    no_schema = compare_persona(now, {k: v for k, v in now.items() if k != "schema"}, 5.0)
+    assert "format is none, this" in no_schema.message
+    assert compare_persona(now, {"schema": PERSONA_SCHEMA}, 5.0).status == "stale"
+    partial = compare_persona(now, now | {"item_count": 12, "alignment_shift": 3.0}, 5.0)
+    note = (
+        "p/simple: not compared: this run asked 10 items, the baseline 12 (a limited run); "
+        "run the full set to gate personas"
+    )
+    assert partial == Comparison("partial", "p/simple", 3.0, 20.0, None, 5.0, note, (note,))
+    unknown = compare_persona(now | {"alignment_shift": None}, now, 5.0)
+    assert unknown == Comparison("pass", "p/simple", 20.0, None, None, 5.0)
+    assert compare_persona(now, now | {"alignment_shift": None}, 5.0).status == "pass"
+    steady = compare_persona(now, now | {"alignment_shift": 17.0}, 5.0)
+    assert steady == Comparison("pass", "p/simple", 17.0, 20.0, 3.0, 5.0)
+    moved = compare_persona(now, now | {"alignment_shift": 30.0}, 5.0)
+    assert (moved.status, moved.baseline, moved.current, moved.delta) == (
+        "drift",
+        30.0,
+        20.0,
+        -10.0,
+    )
+    assert moved.tolerance == 5.0 and moved.name == "p/simple"
+    assert "baseline +30.0 points  ->  now +20.0 points, 95 % CI [12.5, 27.5]" in moved.message
+    assert "difference -10.0 points; tolerance ±5 points" in moved.message
+
+
+def test_compare_payload_dispatches_on_the_schema() -> None:
+    assert compare_payload(PERSONA_NOW, None, 5.0).name == "p/simple"
+    assert compare_payload(_payload(["yes"]), None, 5.0).name == "power"
+
+
+def test_only_drift_and_stale_fail() -> None:
+    for status, failed in (("pass", False), ("drift", True), ("stale", True), ("new", False),
+                           ("partial", False)):  # fmt: skip
+        assert Comparison(status, "x").failed is failed  # type: ignore[arg-type]

@@ -628,3 +628,87 @@ def test_negation_and_its_look_back_cancel_a_decision(text: str) -> None:
 )
 def test_negation_stops_at_the_end_of_its_clause(text: str, verdict: Verdict) -> None:
     assert parse_yes_no(text) is verdict
+
+
+@pytest.mark.parametrize(("filler", "verdict"), [(10, Verdict.UNPARSABLE), (11, Verdict.YES)])
+def test_a_negator_counts_exactly_up_to_the_look_back(filler: int, verdict: Verdict) -> None:
+    # "not" sits filler + 2 tokens before "yes": 12 is inside NEGATION_LOOKBACK, 13 is not
+    from valspec.parsing.free_text import NEGATION_LOOKBACK
+
+    assert NEGATION_LOOKBACK == 12
+    text = "I would not " + "x " * filler + "say yes."
+    assert parse_yes_no(text) is verdict
+
+
+# -- ISQ ratings at their edges ----------------------------------------------------------------
+
+
+def _isq_with(**ratings: object) -> ParsedAnswer:
+    base: dict[str, object] = {
+        "visual_appeal": 7,
+        "curiosity": 6,
+        "emotional_engagement": 5,
+        "value_to_persona": 8,
+    }
+    return parse_answer(json.dumps(base | ratings | {"decision": "yes"}), AnswerFormat.ISQ)
+
+
+@pytest.mark.parametrize("rating", [0, 10, 0.0, 10.0, "0", "10/10", 9.5])
+def test_ratings_on_the_ends_of_the_scale_are_kept(rating: object) -> None:
+    parsed = _isq_with(curiosity=rating)
+    assert parsed.ratings is not None
+    assert parsed.ratings["curiosity"] == float(str(rating).split("/")[0])
+
+
+@pytest.mark.parametrize("rating", [-1, 11, -0.5, 10.5, "11", "-1", True, None, [7]])
+def test_ratings_off_the_scale_are_refused(rating: object) -> None:
+    assert _isq_with(curiosity=rating).ratings is None
+
+
+@pytest.mark.parametrize("inner", ["score", "rating", "value"])
+def test_a_rating_may_be_an_object_with_a_score(inner: str) -> None:
+    parsed = _isq_with(curiosity={inner: 4})
+    assert parsed.ratings is not None and parsed.ratings["curiosity"] == 4.0
+    assert _isq_with(curiosity={"other": 4}).ratings is None
+
+
+@pytest.mark.parametrize(
+    ("key", "scale"),
+    [("curiosity_score", "curiosity"), ("visualAppealRating", "visual_appeal"),
+     ("value to persona", "value_to_persona")],
+)  # fmt: skip
+def test_rating_keys_may_carry_a_score_or_rating_suffix(key: str, scale: str) -> None:
+    ratings = {"visual_appeal": 7, "curiosity": 6, "emotional_engagement": 5,
+               "value_to_persona": 8}  # fmt: skip
+    value = ratings.pop(scale)
+    text = json.dumps(ratings | {key: value, "decision": "yes"})
+    parsed = parse_answer(text, AnswerFormat.ISQ)
+    assert parsed.ratings is not None and parsed.ratings[scale] == float(value)
+    assert parse_answer(text.replace(key, "score_" + key), AnswerFormat.ISQ).ratings is None
+
+
+def test_ratings_are_found_up_to_three_objects_deep_and_no_deeper() -> None:
+    ratings = {"visual_appeal": 7, "curiosity": 6, "emotional_engagement": 5,
+               "value_to_persona": 8}  # fmt: skip
+    three: dict[str, object] = {"a": {"b": {"c": ratings}}, "decision": "yes"}
+    found = parse_answer(json.dumps(three), AnswerFormat.ISQ)
+    assert found.ratings == {k: float(v) for k, v in ratings.items()}
+    four: dict[str, object] = {"a": {"b": {"c": {"d": ratings}}}, "decision": "yes"}
+    assert parse_answer(json.dumps(four), AnswerFormat.ISQ).ratings is None
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict", "reason"),
+    [
+        ("Eyes/no.", Verdict.NO, None),  # "yes/no" inside a word is not the phrase
+        ("The re-yes/no. Yes.", Verdict.UNPARSABLE, None),  # nor after a hyphen
+        ("Answer: yes/no. No, I would skip it.", Verdict.NO, "I would skip it."),
+        ("Well, yes and no. Yes: it is fun to watch.", Verdict.YES, "it is fun to watch."),
+        ("ok yes/no. Yes, because it is fun", Verdict.YES, "it is fun"),
+    ],
+)
+def test_yes_no_phrases_are_masked_in_place_and_only_outside_words(
+    text: str, verdict: Verdict, reason: str | None
+) -> None:
+    parsed = parse_answer(text)
+    assert (parsed.verdict, parsed.reason) == (verdict, reason)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
+import pytest
+import statsmodels.api as sm
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import ttest_rel
 
 from valspec.measure.gate import GateCase, evaluate_family
 from valspec.session.persona_gate import contrast_outcomes
@@ -71,45 +76,88 @@ def test_the_gate_fails_a_shift_that_moved_and_passes_a_rerun() -> None:
     assert not verdicts["rerun"].failed
 
 
-def _reference_contrast(
-    current: dict[str, Any], baseline: dict[str, Any]
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Contrast outcomes as first written: one dict entry at a time, both sides in one loop."""
-    now, base = current["item_deltas"], baseline["item_deltas"]
-    common = {v: sorted(set(now[v]) & set(base.get(v, {}))) for v in now}
-    common = {v: items for v, items in common.items() if items}
-    raises = set(current.get("raises", ()))
-    targets = [v for v in common if v in raises]
-    others = [v for v in common if v not in raises]
-    if not targets or not others:
-        return {}, {}
-    total = sum(len(items) for items in common.values())
-    out_now: dict[str, float] = {}
-    out_base: dict[str, float] = {}
-    for value, items in common.items():
-        group = len(targets) if value in raises else -len(others)
-        weight = total / (group * len(items))
-        for item in items:
-            out_now[f"{value}/{item}"] = weight * float(now[value][item])
-            out_base[f"{value}/{item}"] = weight * float(base[value][item])
-    return out_now, out_base
+def test_contrast_outcomes_of_a_worked_example() -> None:
+    """By hand: N = 6 common items; benevolence (the target, 2 items) weighs 6 / (1 * 2) = 3,
+    power (1 item) 6 / (-2 * 1) = -3 and hedonism (3 items) 6 / (-2 * 3) = -1. Keys come in
+    the current run's value order, items sorted within a value; items of one side only drop."""
+    now = {
+        "benevolence": {"b2": 0.0, "b1": 1.0, "b9": 1.0},
+        "power": {"p1": -1.0},
+        "hedonism": {"h1": 0.0, "h3": 1.0, "h2": 0.0},
+    }
+    base = {
+        "benevolence": {"b1": 0.5, "b2": 1.0},
+        "power": {"p1": 0.0, "p7": 1.0},
+        "hedonism": {"h3": 0.0, "h2": -1.0, "h1": 1.0},
+    }
+    got_now, got_base = contrast_outcomes(_payload(now), _payload(base))
+    assert list(got_now.items()) == [
+        ("benevolence/b1", 3.0),
+        ("benevolence/b2", 0.0),
+        ("power/p1", 3.0),
+        ("hedonism/h1", -0.0),
+        ("hedonism/h2", -0.0),
+        ("hedonism/h3", -1.0),
+    ]
+    assert list(got_base.items()) == [
+        ("benevolence/b1", 1.5),
+        ("benevolence/b2", 3.0),
+        ("power/p1", -0.0),
+        ("hedonism/h1", -1.0),
+        ("hedonism/h2", 1.0),
+        ("hedonism/h3", -0.0),
+    ]
+    # the mean is the shift: 0.5 - (-1 + 1/3) / 2 = 5/6 now, 0.75 - (0 + 0) / 2 = 0.75 before
+    assert math.isclose(sum(got_now.values()) / 6, 5 / 6)
+    assert math.isclose(sum(got_base.values()) / 6, 0.75)
 
 
-some_changes = st.dictionaries(
-    st.text(min_size=1, max_size=3),
-    st.sampled_from([-1.0, 0.0, 1.0, -0.0, 0.333, 1]) | st.floats(-1, 1),
-)
+def test_two_target_values_share_the_positive_weight() -> None:
+    deltas = {"benevolence": {"a": 1.0}, "power": {"b": 1.0, "c": 0.0}, "hedonism": {"d": 1.0}}
+    payload = _payload(deltas) | {"raises": ["benevolence", "power"]}
+    now, _ = contrast_outcomes(payload, payload)
+    # N = 4: benevolence 4 / (2 * 1) = 2, power 4 / (2 * 2) = 1, hedonism 4 / (-1 * 1) = -4
+    assert now == {"benevolence/a": 2.0, "power/b": 1.0, "power/c": 0.0, "hedonism/d": -4.0}
 
 
-@given(
-    st.dictionaries(st.sampled_from(VALUES), some_changes),
-    st.dictionaries(st.sampled_from(VALUES), some_changes),
-)
-def test_contrast_outcomes_are_the_straightforward_ones_in_the_same_order(
-    now: dict[str, dict[str, float]], base: dict[str, dict[str, float]]
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # a perfect fit
+@given(st.fixed_dictionaries({v: item_changes for v in VALUES}))
+def test_the_mean_contrast_is_the_least_squares_contrast_of_value_means(
+    deltas: dict[str, dict[str, float]],
 ) -> None:
-    shared = {v: items | base.get(v, {}) for v, items in now.items()}  # overlapping items
-    for current, baseline in ((_payload(now), _payload(base)), (_payload(shared), _payload(now))):
-        got = contrast_outcomes(current, baseline)
-        expected = _reference_contrast(current, baseline)
-        assert [list(side.items()) for side in got] == [list(s.items()) for s in expected]
+    """statsmodels: regress the item changes on one dummy per value (no intercept) and test
+    the contrast "target mean minus the mean of the other values' means"."""
+    now, _ = contrast_outcomes(_payload(deltas), _payload(deltas))
+    rows = [(v, x) for v in VALUES for x in deltas[v].values()]
+    y = np.array([x for _, x in rows])
+    design = np.array([[float(v == w) for w in VALUES] for v, _ in rows])
+    fit = sm.OLS(y, design).fit()
+    contrast = np.array([1.0, -0.5, -0.5])  # benevolence - (power + hedonism) / 2
+    expected = float(np.squeeze(fit.t_test(contrast).effect))
+    assert math.isclose(sum(now.values()) / len(now), expected, abs_tol=1e-9)
+
+
+@given(st.fixed_dictionaries({v: item_changes for v in VALUES}))
+def test_the_gate_on_contrast_outcomes_is_scipys_paired_t_test(
+    deltas: dict[str, dict[str, float]],
+) -> None:
+    base = {v: {i: 0.0 for i in items} for v, items in deltas.items()}
+    now, before = contrast_outcomes(_payload(deltas), _payload(base))
+    verdict = evaluate_family([GateCase("c", now, before, tolerance=5.0)])["c"]
+    keys = sorted(now)
+    a, b = [now[k] for k in keys], [before[k] for k in keys]
+    assert math.isclose(verdict.delta, 100 * (sum(a) - sum(b)) / len(a), abs_tol=1e-9)
+    expected = ttest_rel(a, b).pvalue
+    if not math.isnan(expected) and len(set(np.subtract(a, b))) > 1:
+        assert math.isclose(verdict.p_value, expected, rel_tol=1e-6, abs_tol=1e-12)
+
+
+def test_a_value_missing_from_the_baseline_is_left_out_and_no_raised_value_means_no_contrast() -> (
+    None
+):
+    deltas = {v: {"a": 1.0, "b": 0.0} for v in VALUES}
+    without_hedonism = {v: d for v, d in deltas.items() if v != "hedonism"}
+    now, base = contrast_outcomes(_payload(deltas), _payload(without_hedonism))
+    assert set(now) == set(base) == {"benevolence/a", "benevolence/b", "power/a", "power/b"}
+    unraised = {"item_mode": "binary", "item_deltas": deltas}
+    assert contrast_outcomes(unraised, _payload(deltas)) == ({}, {})
