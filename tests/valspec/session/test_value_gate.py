@@ -24,7 +24,8 @@ from valspec.measure.scoring import score_value
 from valspec.parsing import ParsedAnswer, Verdict
 from valspec.session import persona_gate as pg
 from valspec.session import value_gate as vg
-from valspec.session.run import PersonaCase, Run
+from valspec.session.cases import PersonaCase
+from valspec.session.run import Run
 
 IDENTITY = {"prompt": "neutral-v1-x", "dataset": "sha256:d", "frames": {"frames": 4}, "model": {}}
 
