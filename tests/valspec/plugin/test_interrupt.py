@@ -64,10 +64,11 @@ def test_ctrl_c_exits_2_without_a_traceback_and_keeps_the_answers(
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: a loaded machine starts slowly
         while len(server.hits) < 8 and child.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert child.poll() is None, "the run ended before it could be interrupted"
+        assert len(server.hits) >= 8, "no answers within 180 s: nothing to keep yet"
         os.killpg(child.pid, signal.SIGINT)  # Ctrl-C reaches every process of the job
         output, _ = child.communicate(timeout=30)
         assert child.returncode == ExitCode.INTERRUPTED, output[-3000:]
