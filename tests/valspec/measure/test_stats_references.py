@@ -259,6 +259,46 @@ def test_mcnemar_power_edges() -> None:
     assert big == pytest.approx(ref)
 
 
+@pytest.mark.parametrize(("delta", "pd", "n"), [(0.012, 0.2, 5000), (-0.02, 0.3, 3000)])
+def test_mcnemar_power_above_the_exact_range_is_connors_formula_at_moderate_power(
+    delta: float, pd: float, n: int
+) -> None:
+    """Connor (1987): Φ((|δ|√n − z₀.₉₇₅ √p_d) / √(p_d − δ²)), at a power far from 0 and 1 so
+    that a wrong level, sign or spread shows."""
+    z = sp.norm.ppf(0.975)
+    ref = sp.norm.cdf((abs(delta) * math.sqrt(n) - z * math.sqrt(pd)) / math.sqrt(pd - delta**2))
+    assert 0.2 < ref < 0.8
+    assert mcnemar_power(delta, pd, n) == pytest.approx(ref, rel=1e-9)
+
+
+def _exact_power_by_scanning(delta: float, pd: float, n: int, alpha: float = 0.05) -> float:
+    """The exact test's power from its definition, vectorised: for every d and every count k
+    of 0 -> 1 pairs, the two-sided binomial p = min(1, 2 min(P(X ≤ k), P(X ≥ k))) at 1/2."""
+    q = (pd + delta) / (2 * pd)
+    total = 0.0
+    for d in range(1, n + 1):
+        weight = sp.binom.pmf(d, n, pd)
+        if weight < 1e-16:
+            continue
+        k = np.arange(d + 1)
+        p = np.minimum(1.0, 2 * np.minimum(sp.binom.cdf(k, d, 0.5), sp.binom.sf(k - 1, d, 0.5)))
+        total += weight * float(np.sum(sp.binom.pmf(k, d, q)[p <= alpha]))
+    return total
+
+
+@pytest.mark.parametrize(
+    ("delta", "pd", "n"), [(0.05, 0.1, 15), (0.08, 0.12, 60), (-0.03, 0.2, 400), (0.02, 0.2, 2000)]
+)
+def test_mcnemar_power_is_the_exact_power_from_its_definition(
+    delta: float, pd: float, n: int
+) -> None:
+    """Few discordant pairs (d = 0 likely), moderate power, and n = 2,000, the last n computed
+    exactly."""
+    assert mcnemar_power(delta, pd, n) == pytest.approx(
+        _exact_power_by_scanning(delta, pd, n), abs=1e-9
+    )
+
+
 def _fields_nan(result: object, *names: str) -> bool:
     return all(math.isnan(getattr(result, name)) for name in names)
 
