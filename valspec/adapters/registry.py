@@ -160,14 +160,7 @@ _CHECKS: dict[str, str] = {
 def check_spec(spec: ModelSpec) -> None:
     """Run the adapter's configure-time checks (ConfigError naming what is wrong). Adapters
     from other packages may register ``<name>-check`` in the entry-point group."""
-    target = _CHECKS.get(spec.adapter) if spec.adapter not in _REGISTERED else None
-    if target is None:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == f"{spec.adapter}-check":
-                ep.load()(spec)
-        return
-    module_name, _, attr = target.partition(":")
-    getattr(importlib.import_module(module_name), attr)(spec)
+    _run_spec_hook(_CHECKS, "check", spec)
 
 
 # Up-front probes that need no adapter (so nothing loads): what an xdist controller, which
@@ -178,10 +171,16 @@ _PROBES: dict[str, str] = {"openai": "valspec.adapters.openai_settings:probe"}
 def probe_spec(spec: ModelSpec) -> None:
     """Check that the spec's model can be reached without creating its adapter (a connect
     to an endpoint; never loading weights); ConfigError when it cannot. No probe: no-op."""
-    target = _PROBES.get(spec.adapter) if spec.adapter not in _REGISTERED else None
+    _run_spec_hook(_PROBES, "probe", spec)
+
+
+def _run_spec_hook(built_in: dict[str, str], kind: str, spec: ModelSpec) -> None:
+    """Run a built-in adapter's ``kind`` hook ("module:function"), else an entry point named
+    ``<adapter>-<kind>`` in the adapters group; an adapter with neither has nothing to run."""
+    target = built_in.get(spec.adapter) if spec.adapter not in _REGISTERED else None
     if target is None:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == f"{spec.adapter}-probe":
+            if ep.name == f"{spec.adapter}-{kind}":
                 ep.load()(spec)
         return
     module_name, _, attr = target.partition(":")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.valspec.plugin.test_resume import PLANNED, stored
+from tests.valspec.plugin.test_resume import PLANNED, loop_args, loop_model, stored
 from valspec.domain.exit_codes import ExitCode
 from valspec.testing.servers import ChatServer
 
@@ -36,23 +36,8 @@ def test_ctrl_c_exits_2_without_a_traceback_and_keeps_the_answers(
     suite: SuiteProject, workers: list[str]
 ) -> None:
     with ChatServer(latency_s=0.15, max_lifetime_s=120) as server:
-        suite.make(
-            extra_config=(
-                f'[tool.valspec.models.loop]\nadapter = "openai"\nmodel = "loopback-vlm"\n'
-                f'base_url = "{server.base_url}"\nconcurrency = 2\nmax_batch = 2\n'
-                "max_attempts = 1\n"
-            )
-        )
-        args = [
-            "--model=loop",
-            "--valspec-limit=2",
-            f"--valspec-personas={suite.personas[0].id}",
-            "--valspec-strategies=simple",
-            "--snapshot-update",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ]
+        suite.make(extra_config=loop_model(server.base_url))
+        args = loop_args(suite)
         env = {**os.environ, "VALSPEC_PROGRESS": "0"}
         cache = suite.root / ".valspec" / "cache.sqlite"
         child = subprocess.Popen(

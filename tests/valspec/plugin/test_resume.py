@@ -22,6 +22,28 @@ if TYPE_CHECKING:
 PLANNED = 40  # 2 items x 10 values, neutral and one persona
 
 
+def loop_model(base_url: str) -> str:
+    """``[tool.valspec]`` config naming the loopback server as model ``loop`` (two in flight)."""
+    return (
+        f'[tool.valspec.models.loop]\nadapter = "openai"\nmodel = "loopback-vlm"\n'
+        f'base_url = "{base_url}"\nconcurrency = 2\nmax_batch = 2\nmax_attempts = 1\n'
+    )
+
+
+def loop_args(suite: SuiteProject) -> list[str]:
+    """The run both tests interrupt: 2 items per value and one persona, recording baselines."""
+    return [
+        "--model=loop",
+        "--valspec-limit=2",
+        f"--valspec-personas={suite.personas[0].id}",
+        "--valspec-strategies=simple",
+        "--snapshot-update",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
+
+
 def stored(cache: object) -> int:
     """Answered keys on disk: in the keyed table, or still in the log a single process
     appends to (merged into the table on the next read)."""
@@ -35,26 +57,8 @@ def stored(cache: object) -> int:
 
 def test_a_killed_run_resumes_sending_only_unstored_queries(suite: SuiteProject) -> None:
     with ChatServer(latency_s=0.05, max_lifetime_s=120) as server:
-        suite.make(
-            extra_config=(
-                f'[tool.valspec.models.loop]\nadapter = "openai"\nmodel = "loopback-vlm"\n'
-                f'base_url = "{server.base_url}"\nconcurrency = 2\nmax_batch = 2\n'
-                "max_attempts = 1\n"
-            )
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--model=loop",
-            "--valspec-limit=2",
-            f"--valspec-personas={suite.personas[0].id}",
-            "--valspec-strategies=simple",
-            "--snapshot-update",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ]
+        suite.make(extra_config=loop_model(server.base_url))
+        command = [sys.executable, "-m", "pytest", *loop_args(suite)]
         env = {**os.environ, "VALSPEC_PROGRESS": "0"}
         child = subprocess.Popen(
             command, cwd=suite.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
