@@ -98,8 +98,8 @@ def test_value_preference(
     result = run.value_result(case.value)
     payload = value_payload(result, run.identity(case))
     verdict = valspec_value_gate.verdict(case.value)
-    moved = None if verdict is None else valspec_value_gate.failed(case.value)
-    comparison = valspec_baseline.compare(payload, moved=moved)
+    gate_failed = valspec_value_gate.failed(case.value)  # the family's verdict, asked once
+    comparison = valspec_baseline.compare(payload, moved=None if verdict is None else gate_failed)
     gate: dict[str, Any] = {"mode": result.mode, "score": payload["score"]}
     gate["yes_rate"] = payload["yes_rate"]
     gate["ci"] = payload["score_ci95"]
@@ -150,7 +150,7 @@ def test_value_preference(
             **_setup_rows(run.setup_results(case.value)),
         )
         | gate
-        | _status(comparison, problems, gated=valspec_value_gate.failed(case.value))
+        | _status(comparison, problems, gated=gate_failed)
     )
     _finish(problems)
 
@@ -168,9 +168,8 @@ def test_persona_alignment(
     result = run.persona_result(case)
     payload = persona_payload(result, run.identity(case))
     verdict = gate.verdict(case)
-    comparison = valspec_baseline.compare(
-        payload, moved=None if verdict is None else gate.failed(case)
-    )
+    gate_failed = gate.failed(case)  # the family's verdict, asked once
+    comparison = valspec_baseline.compare(payload, moved=None if verdict is None else gate_failed)
     if verdict is None:
         problems = [p for p in [valspec_baseline.failure(comparison)] if p]
     else:  # the family's verdict, not the tolerance-only comparison, decides
@@ -217,7 +216,7 @@ def test_persona_alignment(
         )
         | persona_metric_row(payload)
         | gate.row(case)
-        | _status(comparison, problems, gated=gate.failed(case))
+        | _status(comparison, problems, gated=gate_failed)
     )
     _finish(problems)
 

@@ -115,9 +115,10 @@ class GateVerdict:
         """One line: baseline -> now, Δ with its interval, adjusted p, the test and n."""
         how = f"paired on {self.n} items" if self.paired else f"independent samples, n={self.n}"
         return (
-            f"baseline {_pt(self.baseline)} -> now {_pt(self.current)} ({how}); "
-            f"Δ {_signed(self.delta)} points, 95 % CI {interval(self.ci)}, "
-            f"adjusted p {_p(self.p_adjusted)} ({self.test}); tolerance ±{self.tolerance:g} points"
+            f"baseline {points(self.baseline)} -> now {points(self.current)} ({how}); "
+            f"Δ {signed(self.delta)} points, 95 % CI {interval(self.ci)}, "
+            f"adjusted p {p_value(self.p_adjusted)} ({self.test}); "
+            f"tolerance ±{self.tolerance:g} points"
         )
 
 
@@ -351,11 +352,11 @@ def verdict_table(verdicts: Sequence[GateVerdict]) -> str:
     rows = [
         [
             v.name,
-            _pt(v.baseline),
-            _pt(v.current),
-            _signed(v.delta),
+            points(v.baseline),
+            points(v.current),
+            signed(v.delta),
             interval(v.ci),
-            _p(v.p_adjusted),
+            p_value(v.p_adjusted),
             v.test,
             v.status,
         ]
@@ -387,6 +388,3 @@ def flips_lines(verdict: GateVerdict, *, binary: bool, limit: int = 8) -> list[s
         return lines
     moved = ", ".join(f"{i} {100 * b:.0f}->{100 * c:.0f}" for i, b, c in verdict.flips[:limit])
     return [f"items that moved most (P(yes) %): {moved}"]
-
-
-_pt, _signed, _p = points, signed, p_value  # the one formatting path (domain.numbers)

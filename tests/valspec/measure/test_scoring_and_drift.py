@@ -12,10 +12,16 @@ from valspec.domain.personas import Persona
 from valspec.domain.values import CIRCLE_ORDER, Value
 from valspec.engine.queries import Record
 from valspec.measure.drift import (
+    PERSONA_SCHEMA,
+    VALUE_SCHEMA,
+    Comparison,
     _rounded,
+    comparable_outcomes,
     compare_payload,
     compare_persona,
     compare_value,
+    stale_reasons,
+    value_outcomes,
     value_payload,
 )
 from valspec.measure.scoring import score_persona, score_value
@@ -119,8 +125,9 @@ def test_persona_shift_is_target_change_minus_other_change() -> None:
     assert result.ci[0] < result.shift < result.ci[1]
 
 
-def test_persona_comparison_is_partial_on_a_different_item_count() -> None:
-    current = {
+def _persona_payload() -> dict[str, object]:
+    """A persona case's stored result: shift +20 points on 10 items."""
+    return {
         "persona": "p",
         "strategy": "simple",
         "alignment_shift": 20.0,
@@ -128,6 +135,10 @@ def test_persona_comparison_is_partial_on_a_different_item_count() -> None:
         "identity": IDENTITY,
         "item_count": 10,
     }
+
+
+def test_persona_comparison_is_partial_on_a_different_item_count() -> None:
+    current = _persona_payload()
     assert compare_persona(current, dict(current, item_count=100), 5).status == "partial"
     moved = compare_persona(current, dict(current, alignment_shift=30.0), 5)
     assert moved.status == "drift" and "baseline +30.0 points" in moved.message
@@ -174,14 +185,7 @@ def test_a_change_of_exactly_the_tolerance_is_drift_and_just_below_passes() -> N
 
 
 def test_a_persona_shift_change_of_exactly_the_tolerance_is_drift() -> None:
-    current = {
-        "persona": "p",
-        "strategy": "simple",
-        "alignment_shift": 20.0,
-        "ci95": [1, 2],
-        "identity": IDENTITY,
-        "item_count": 10,
-    }
+    current = _persona_payload()
     baseline = dict(current, alignment_shift=15.0)
     assert compare_persona(current, baseline, 5.0).status == "drift"
     assert compare_persona(current, baseline, math.nextafter(5.0, math.inf)).status == "pass"
@@ -191,15 +195,6 @@ def test_a_persona_shift_change_of_exactly_the_tolerance_is_drift() -> None:
 
 
 # -- every branch of the comparisons, field by field -----------------------------------------
-
-from valspec.measure.drift import (  # noqa: E402
-    PERSONA_SCHEMA,
-    VALUE_SCHEMA,
-    Comparison,
-    comparable_outcomes,
-    stale_reasons,
-    value_outcomes,
-)
 
 STALE_TAIL = ". Re-baseline deliberately with --snapshot-update and review the snapshot diff."
 
