@@ -376,3 +376,71 @@ def test_only_drift_and_stale_fail() -> None:
     for status, failed in (("pass", False), ("drift", True), ("stale", True), ("new", False),
                            ("partial", False)):  # fmt: skip
         assert Comparison(status, "x").failed is failed  # type: ignore[arg-type]
+
+
+def test_compare_payload_passes_baseline_and_tolerance_through() -> None:
+    base, now = _payload(["yes"] * 5 + ["no"] * 5), _payload(["yes"] * 6 + ["no"] * 4)
+    assert compare_payload(now, base, 7.5) == compare_value(now, base, 7.5)
+    drift = compare_payload(now, base, 7.5)
+    assert (drift.status, drift.baseline, drift.current, drift.tolerance) == ("drift", 50, 60, 7.5)
+    moved = PERSONA_NOW | {"alignment_shift": 30.0}
+    assert compare_payload(PERSONA_NOW, moved, 7.5) == compare_persona(PERSONA_NOW, moved, 7.5)
+    assert compare_payload(PERSONA_NOW, moved, 7.5).tolerance == 7.5
+
+
+def test_outcomes_of_payloads_written_before_modes_and_scores_existed() -> None:
+    old = {"item_scores": {"a": 0.7}, "items": {"a": "no"}}  # no "mode": verdicts
+    assert value_outcomes(old) == ("binary", {"a": 0.0})
+    binary = {"mode": "binary", "item_scores": {"a": 0.7}, "items": {"a": "yes"}}
+    assert value_outcomes(binary) == ("binary", {"a": 1.0})  # verdicts, not the shares
+    p_yes = {"mode": "p_yes", "item_scores": {"a": 0.6}}  # modes differ, no verdicts stored
+    sampled = {"mode": "sampled", "item_scores": {"a": 0.5}, "items": {"a": "yes"}}
+    assert comparable_outcomes(p_yes, {"mode": "logprob", "item_scores": {"a": 0.5}}) == (
+        "binary",
+        {},
+        {},
+    )
+    assert comparable_outcomes(sampled | {"mode": "logprob"}, p_yes) == ("binary", {"a": 1.0}, {})
+
+
+def test_a_drift_message_names_its_unit_and_the_items_in_both_directions() -> None:
+    base = _payload(["yes"] * 3 + ["no"] * 9)
+    now = _payload(["no"] * 3 + ["yes"] * 9)  # 3 down, 9 up, and none unchanged
+    message = compare_value(now, base, 5.0).message
+    assert "baseline 25.0 % yes (n=12)  ->  now 75.0 % yes (n=12)" in message
+    assert "flipped yes -> no (3): i0, i1, i2\n" in message
+    assert "flipped no -> yes (9): i10, i11, i3, i4, i5, i6, i7, i8\n" in message
+    assert message.endswith("\n  If this change is intended, accept it with --snapshot-update.")
+    two_down = _payload(["yes"] * 10 + ["no"] * 2)
+    message = compare_value(two_down, _payload(["yes"] * 12), 5.0).message
+    assert "flipped yes -> no (2): i10, i11\n" in message  # the 10 unchanged items are no flip
+
+
+def test_graded_drift_lists_at_most_eight_items_largest_move_first() -> None:
+    scores_base = {f"i{k}": 0.5 for k in range(10)}
+    scores_now = {f"i{k}": 0.5 + 0.04 * k for k in range(10)}  # i9 moved most, i0 not at all
+    verdicts = ["yes"] * 10
+    base = _payload(verdicts) | {"mode": "p_yes", "item_scores": scores_base}
+    now = _payload(verdicts) | {"mode": "p_yes", "item_scores": scores_now}
+    drift = compare_value(now, base, 5.0)
+    assert "% mean P(yes)" in drift.message
+    assert (
+        "items that moved most: i9 50->86, i8 50->82, i7 50->78, i6 50->74, i5 50->70, "
+        "i4 50->66, i3 50->62, i2 50->58\n"
+    ) in drift.message
+    before = _payload(["yes", "no"]) | {"mode": "p_yes", "item_scores": {"i0": 0.9, "i1": 0.1}}
+    after = _payload(["yes", "no"]) | {"mode": "p_yes", "item_scores": {"i0": 0.8, "i1": 0.5}}
+    message = compare_value(after, before, 5.0).message
+    assert "items that moved most: i1 10->50, i0 90->80\n" in message  # by |change|, not size
+    unknown_mode = compare_value(now | {"mode": "xyz"}, base | {"mode": "xyz"}, 5.0)
+    assert "baseline 50.0 % yes (n=10)" in unknown_mode.message
+
+
+def test_a_stale_persona_baseline_keeps_its_name_and_tolerance() -> None:
+    old = compare_persona(PERSONA_NOW, PERSONA_NOW | {"identity": {}}, 6.0)
+    assert (old.status, old.name, old.tolerance) == ("stale", "p/simple", 6.0)
+    newer = {k: v for k, v in PERSONA_NOW.items() if k != "schema"}
+    message = compare_persona(newer, PERSONA_NOW, 6.0).message
+    assert f"the baseline's format is {PERSONA_SCHEMA}, this valspec writes none" in message
+    undecided = compare_persona(PERSONA_NOW, PERSONA_NOW | {"alignment_shift": None}, 6.0)
+    assert undecided == Comparison("pass", "p/simple", None, 20.0, None, 6.0)
