@@ -108,9 +108,31 @@ def test_failures_are_retried_by_the_next_run_and_never_replace_a_success(tmp_pa
 def test_rows_stored_by_another_parser_are_read_again(tmp_path: Path) -> None:
     cache = store(tmp_path)
     cache.put_many([record("k", "No, I would scroll past.")])
-    cache._conn.execute("UPDATE responses SET verdict = 'yes', parser = 'older'")
+    cache.flush()  # from the process's log into the table
+    changed = cache._conn.execute("UPDATE responses SET verdict = 'yes', parser = 'older'")
+    assert changed.rowcount == 1
     assert cache.get_many(["k"])["k"].verdict == "no"
     assert parser_version() != "older" and len(parser_version()) == 16
+
+
+def test_rows_stored_by_this_parser_are_not_read_again(tmp_path: Path) -> None:
+    cache = store(tmp_path)
+    cache.put_many([record("k", "No, I would scroll past.")])
+    cache.flush()
+    changed = cache._conn.execute("UPDATE responses SET verdict = 'yes'")  # stored is what counts
+    assert changed.rowcount == 1
+    assert cache.get_many(["k"])["k"].verdict == "yes"
+
+
+def test_releasing_without_keys_frees_every_claim_of_this_worker_only(tmp_path: Path) -> None:
+    a, b = store(tmp_path, "run"), store(tmp_path, "run")
+    a.claim(["k1", "k2", "k4", "k5"])
+    b.claim(["k3"])
+    a.release(["k4", "k5"])
+    assert store(tmp_path, "run").claim(["k4", "k5"]).mine == ["k4", "k5"]
+    a.release()
+    claimed = store(tmp_path, "run").claim(["k1", "k2", "k3"])
+    assert (claimed.mine, claimed.held) == (["k1", "k2"], ["k3"])
 
 
 def test_claims_keep_two_workers_from_paying_twice(tmp_path: Path) -> None:

@@ -70,6 +70,17 @@ def test_the_key_of_a_fixed_query_is_the_recorded_one() -> None:
     assert _key() == RECORDED
 
 
+RECORDED_UNICODE = "ace746fadad341289112b09fee1fce41ad9c0f9eaba47920690aba42af4349f3"
+"""The same query for a model whose name is not ASCII ("modèle-ü ✓")."""
+
+
+def test_text_that_is_not_ascii_enters_the_key_as_utf8() -> None:
+    # The canonical record is UTF-8 JSON (not \u escapes): switching the encoding would
+    # re-key every answer whose prompt, persona or model name has a non-ASCII character.
+    engine = _engine(fingerprint={"adapter": "mock", "model": "modèle-ü ✓"})
+    assert _key(engine) == RECORDED_UNICODE
+
+
 def test_planning_and_look_up_give_the_same_keys_for_every_sample() -> None:
     engine = _engine(samples=3)
     planned = engine.queries([(NEUTRAL_CONDITION, ITEM), (Condition("simple", PERSONA), ITEM)])
