@@ -274,7 +274,7 @@ def test_equivalence_with_a_real_spread_is_statsmodels_paired_tost() -> None:
 
 # -- the power each verdict reports, from the planning rules of docs/statistics.md ------------
 
-from valspec.measure.stats import mcnemar_power, paired_power  # noqa: E402
+from valspec.measure.stats import mcnemar_power, n_needed, paired_power  # noqa: E402
 
 
 def test_graded_power_uses_the_sample_sd_of_the_differences() -> None:
@@ -310,6 +310,24 @@ def test_independent_samples_plan_with_both_variances_floored() -> None:
     spread = math.sqrt(0.5 + 0.25)  # var(1, 0) = 0.5; a constant side counts 1/4
     assert b.test == "welch"
     assert b.power == pytest.approx(paired_power(0.05, round(spread, 3), 2, 0.05))
+
+
+def _planned_n(spread: float) -> int:
+    return n_needed(lambda k: paired_power(0.05, round(spread, 3), k, 0.05), 0.8)
+
+
+def test_a_side_of_one_or_two_items_plans_with_the_floor_or_its_own_variance() -> None:
+    # One item has no variance: it counts the floor (1/4 for verdicts, the planning SD
+    # squared for scores); two items already have one: var(1, 0) = 1/2.
+    binary = GateCase("v", {"a": 1.0}, {"c": 1.0, "d": 0.0}, 5.0, binary=True)
+    verdict = evaluate_family([binary])["v"]
+    assert verdict.n_needed == _planned_n(math.sqrt(0.25 + 0.5))
+    assert verdict.flips == ()  # nothing is paired, so nothing flipped
+    swapped = GateCase("s", {"c": 1.0, "d": 0.0}, {"a": 1.0}, 5.0, binary=True)
+    assert evaluate_family([swapped])["s"].n_needed == verdict.n_needed
+    scores = GateCase("g", {"a": 0.5}, {"b": 0.5}, 5.0)
+    wide = GateOptions(min_planning_sd=0.2)
+    assert evaluate_family([scores], wide)["g"].n_needed == _planned_n(math.sqrt(2 * 0.2**2))
 
 
 def test_the_bootstrap_uses_the_options_seed() -> None:
