@@ -133,9 +133,15 @@ def test_text_around_a_broken_object_is_not_read(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ['{"reason": "fun"} Yes.', "{'reason': 'fun'} Yes.", "{'reason': 'fun'}Yes."]
+    "text",
+    [
+        '{"reason": "fun"} Yes.',
+        "{'reason': 'fun'} Yes.",
+        "{'reason': 'fun'}Yes.",  # nothing after the object is skipped
+        "Sure {'reason': 'fun', 'rating': 8}",  # nor is any of it left over
+    ],
 )
-def test_a_decision_after_the_object_is_read(text: str) -> None:
+def test_a_decision_around_the_object_is_read(text: str) -> None:
     assert parse_answer(text, JSON) == ParsedAnswer(Y, reason="fun")
 
 
@@ -148,6 +154,14 @@ def test_text_around_json_gives_a_decision_but_no_reason() -> None:
 # --------------------------------------------------------------------------------------------
 # ISQ ratings
 # --------------------------------------------------------------------------------------------
+
+
+def test_an_isq_answer_keeps_its_reason_and_trait() -> None:
+    text = json.dumps(RATINGS | {"decision": "yes", "reason": "fun", "trait": "curious"})
+    ratings = {k: float(v) for k, v in RATINGS.items()}
+    assert parse_answer(text, ISQ) == ParsedAnswer(
+        Y, reason="fun", trait="curious", ratings=ratings, stated=Y, derived=Y
+    )
 
 
 def test_rating_lines_are_read_only_when_there_is_no_json() -> None:
