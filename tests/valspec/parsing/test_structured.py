@@ -113,7 +113,7 @@ def test_a_complete_decision_in_a_truncated_object_counts(text: str, verdict: Ve
     assert parse_answer(text, JSON).verdict is verdict
 
 
-def test_a_truncated_object_keeps_its_complete_trait_and_reason() -> None:
+def test_a_truncated_object_keeps_the_first_complete_reason_and_trait() -> None:
     answer = parse_answer('{"decision": "no", "trait": " calm ", "reason": "too lou', JSON)
     assert answer == ParsedAnswer(N, trait="calm")
     # a second reason in the truncated part neither replaces the first nor becomes the trait
