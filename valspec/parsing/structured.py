@@ -95,8 +95,7 @@ _NON_ALNUM_RE = re.compile(r"[\W_]+")
 
 def _key(name: str) -> str:
     """A key reduced to lower-case letters and digits: "Value to Persona" -> "valuetopersona"."""
-    low = name.lower()
-    return low if low.isalnum() else _NON_ALNUM_RE.sub("", low)
+    return _NON_ALNUM_RE.sub("", name.lower())
 
 
 _DECISION_KEYS = ("decision", "finaldecision", "answer", "finalanswer", "like", "choice")
@@ -229,7 +228,7 @@ def _ratings(pairs: Pairs, text: str) -> dict[str, float] | None:
         scale = _scale_of(key)
         if scale is not None and scale not in raw and not isinstance(value, list):
             raw[scale] = value
-    if len(raw) < len(ISQ_SCALES) and not pairs:
+    if not pairs:  # no JSON: "Curiosity: 7/10" lines
         for match in _FREE_RATING_RE.finditer(text):
             scale = _scale_of(_key(match.group(1)))
             if scale is not None and scale not in raw:
@@ -281,12 +280,10 @@ def _stated_decision(
     if pair is not None:  # a complete "decision": "..." inside a truncated object
         for key, val in _TEXT_PAIR_RE.findall(rest):
             if key.lower() == "reason" and reason is None:
-                reason = _unquote(f'"{val}"').strip() or None
+                reason = str(_unquote(f'"{val}"')).strip() or None
             elif key.lower() == "trait" and trait is None:
-                trait = _unquote(f'"{val}"').strip() or None
-        literal = pair.group(2)
-        decoded: object = literal == "true" if literal in ("true", "false") else _unquote(literal)
-        return _value_verdict(decoded), reason, trait
+                trait = str(_unquote(f'"{val}"')).strip() or None
+        return _value_verdict(_unquote(pair.group(2))), reason, trait
     if "{" in rest:  # a broken object is never read as free text
         return Verdict.UNPARSABLE, reason, trait
     verdict, low, end = _analyse(rest)
@@ -295,12 +292,12 @@ def _stated_decision(
     return verdict, reason, trait
 
 
-def _unquote(literal: str) -> str:
+def _unquote(literal: str) -> object:
+    """A JSON string, true or false, decoded; a string JSON rejects (bad escape) unquoted."""
     try:
-        value = json.loads(literal)
+        return json.loads(literal)
     except ValueError:
         return literal.strip('"')
-    return value if isinstance(value, str) else literal
 
 
 def parse_answer(text: str, fmt: AnswerFormat = AnswerFormat.YES_NO) -> ParsedAnswer:
