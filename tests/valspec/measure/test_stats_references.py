@@ -4,6 +4,7 @@ hand-worked textbook values, never a copy of the formula under test."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -389,3 +390,82 @@ def test_a_single_item_stratum_is_pooled() -> None:
     mean, (low, high) = pooled_strata([12.0], [1.0], [1])
     z = sp.norm.ppf(0.975)
     assert mean == 12.0 and (low, high) == pytest.approx((12.0 - z, 12.0 + z))
+
+
+def test_paired_t_test_at_another_confidence_is_scipys_interval() -> None:
+    after = [0.5, 0.9, 0.4, 0.8, 0.65]
+    before = [0.1, 0.6, 0.45, 0.2, 0.6]
+    result = paired_t_test(np.subtract(after, before).tolist(), 0.90)
+    ref = sp.ttest_rel(after, before).confidence_interval(0.90)
+    assert result.ci == pytest.approx(tuple(ref), rel=1e-9)
+
+
+def test_paired_t_test_edges_field_by_field() -> None:
+    one = paired_t_test([0.3])
+    assert one.estimate == pytest.approx(0.3) and _fields_nan(one, "se", "p_value")
+    assert all(math.isnan(x) for x in one.ci) and (one.test, one.n) == ("paired-t", 1)
+    empty = paired_t_test([])
+    assert _fields_nan(empty, "estimate", "se", "p_value") and empty.n == 0
+    # no item changed: no evidence of a change, p = 1 (not the sign test of n changes)
+    unchanged = paired_t_test([0.0] * 6)
+    assert unchanged.p_value == 1.0 and (unchanged.estimate, unchanged.se) == (0.0, 0.0)
+    assert unchanged.test == "paired-t" and paired_t_test([0.25] * 6).test == "paired-t"
+
+
+def test_mcnemar_power_when_every_pair_is_discordant() -> None:
+    """p_d = 1: d = n for sure, so the power is P(Binomial(n, (1 + δ)/2) falls where SciPy's
+    exact binomial test rejects); a discordant share above 1 means the same."""
+    n, delta = 30, 0.3
+    ref = sum(
+        sp.binom.pmf(k, n, (1 + delta) / 2)
+        for k in range(n + 1)
+        if sp.binomtest(k, n, 0.5).pvalue < 0.05
+    )
+    assert 0.2 < ref < 0.8
+    assert mcnemar_power(delta, 1.0, n) == pytest.approx(ref, abs=1e-12)
+    assert mcnemar_power(-delta, 1.0, n) == pytest.approx(ref, abs=1e-12)
+    assert mcnemar_power(delta, 1.2, n) == pytest.approx(ref, abs=1e-12)
+
+
+def test_mcnemar_power_is_a_probability_where_the_sum_rounds_above_one() -> None:
+    # every d with a rejection region rejects (q = 0.9), and the weights sum to 1 + 4e-16
+    assert 0.999 < mcnemar_power(0.4, 0.5, 272) <= 1.0
+
+
+def test_a_zero_mean_difference_has_bootstrap_p_one_and_no_warning() -> None:
+    """t = 0: every resample's |t*| is at least as large, so p = 1. Resamples of only the
+    zeros have t* = 0/0 and are dropped without a RuntimeWarning."""
+    d = [-1.0, 1.0] + [0.0] * 18
+    assert len(d) >= BOOTSTRAP_MIN_N
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = paired_bootstrap_test(d)
+    assert result.p_value == 1.0 and result.estimate == 0.0
+
+
+def test_the_bootstrap_t_of_two_valued_data_has_its_exact_quantiles() -> None:
+    """Efron & Tibshirani (1993, ch. 12): for 0/1 data a resample is fixed by its count k of
+    ones, k ~ Binomial(n, m/n), so t*(k) = (k/n - m/n) / (s_k/√n) with s_k the sample SD
+    (ddof 1) of k ones and n - k zeros, finite for 0 < k < n. With m = 2 of n = 20 the 2.5 %
+    and 97.5 % quantiles of t* fall inside single atoms (at least 1.2 points of probability
+    from their edges), so the interval is exact; the p-value is P(|t*| >= t) up to resampling
+    error. A resample of zeros only has t* = -inf: dropped without a RuntimeWarning."""
+    n, m = 20, 2
+    assert n >= BOOTSTRAP_MIN_N
+    k = np.arange(1, n)
+    weight = sp.binom.pmf(k, n, m / n)
+    weight /= weight.sum()
+    sd_k = np.array([np.std([1.0] * j + [0.0] * (n - j), ddof=1) for j in k])
+    t_star = (k / n - m / n) / (sd_k / math.sqrt(n))
+    cdf = np.cumsum(weight)
+    t_low = t_star[np.searchsorted(cdf, 0.025)]
+    t_high = t_star[np.searchsorted(cdf, 0.975)]
+    data = [1.0] * m + [0.0] * (n - m)
+    se = float(sp.sem(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = paired_bootstrap_test(data)
+    assert result.se == pytest.approx(se)
+    assert result.ci == pytest.approx((m / n - t_high * se, m / n - t_low * se), rel=1e-9)
+    t_obs = (m / n) / se
+    assert result.p_value == pytest.approx(weight[np.abs(t_star) >= t_obs].sum(), abs=0.015)
