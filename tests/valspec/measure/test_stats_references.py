@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from scipy import stats as sp
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttost_paired
 
 from valspec.measure.stats import (
+    holm,
     keying_scores,
     mcnemar_power,
     mcnemar_test,
@@ -469,3 +471,37 @@ def test_the_bootstrap_t_of_two_valued_data_has_its_exact_quantiles() -> None:
     assert result.ci == pytest.approx((m / n - t_high * se, m / n - t_low * se), rel=1e-9)
     t_obs = (m / n) / se
     assert result.p_value == pytest.approx(weight[np.abs(t_star) >= t_obs].sum(), abs=0.015)
+
+
+def test_holm_is_statsmodels_holm() -> None:
+    ps = [0.01, 0.04, 0.03, 0.005, 0.2, 0.6, 0.4]
+    assert holm(ps) == pytest.approx(list(multipletests(ps, method="holm")[1]))
+    # nan is no member of the family: Holm over the other p-values, nan kept in place
+    out = holm([0.01, math.nan, 0.04, 0.02])
+    ref = multipletests([0.01, 0.04, 0.02], method="holm")[1]
+    assert [out[0], out[2], out[3]] == pytest.approx(list(ref)) and math.isnan(out[1])
+    assert holm([]) == []
+
+
+def test_holm_of_a_partial_selection_counts_the_untested_members_as_p_one() -> None:
+    ref = multipletests([0.01, 0.04, 1.0, 1.0, 1.0], method="holm")[1]
+    assert holm([0.01, 0.04], family_size=5) == pytest.approx(list(ref[:2]))
+    # a family size below the number tested changes nothing (nor does 0)
+    assert holm([0.01, 0.04, 0.03], family_size=1) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.01, 0.04, 0.03], family_size=0) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_n_needed_counts_a_power_exactly_at_the_target() -> None:
+    assert n_needed(lambda k: 0.8 * (k >= 37)) == 37  # 0.8 is the target exactly
+    assert n_needed(lambda k: float(k >= 37), target=1.0) == 37
+    assert n_needed(lambda k: float(k >= 2), target=1.0) == 2
+    assert n_needed(lambda k: 0.8 * (k >= 1000), limit=1000) == 1000  # reached at the limit
+    assert n_needed(lambda k: 0.8 * (k >= 1001), limit=1000) == 1000  # not reached: the limit
+
+
+def test_paired_power_far_in_the_tail_is_one_not_nan() -> None:
+    """n = 50, noncentrality 40: SciPy's noncentral t cdf is nan there (SciPy 1.17); the power
+    is 1."""
+    delta, sd, n = 0.4 * math.sqrt(2), 0.1, 50
+    assert paired_power(delta, sd, n) == pytest.approx(1.0, abs=1e-12)
+    assert paired_power(-delta, sd, n) == pytest.approx(1.0, abs=1e-12)
