@@ -527,3 +527,11 @@ def test_paired_power_where_scipys_lower_tail_is_nan(n: int, nc: float) -> None:
     delta = nc * sd / math.sqrt(n)
     ref = _t_test_power_by_integration(nc, n - 1, float(sp.t.ppf(0.975, n - 1)))
     assert paired_power(delta, sd, n) == pytest.approx(ref, rel=1e-8)
+
+
+def test_mean_interval_with_a_standard_error_of_exactly_one() -> None:
+    # [0, 2]: SD √2, SE √2/√2 = 1.0 exactly, t interval 1 ± t(0.975, 1) = 1 ± 12.706
+    d = DescrStatsW(np.array([0.0, 2.0]))
+    mean, se, ci = mean_interval([0.0, 2.0])
+    assert (mean, se) == (1.0, pytest.approx(d.std_mean)) and d.std_mean == pytest.approx(1.0)
+    assert ci == pytest.approx(d.tconfint_mean())
