@@ -297,10 +297,11 @@ def paired_power(delta: float, sd: float, n: int, alpha: float = 0.05) -> float:
     df = n - 1
     crit = float(_st.t.ppf(1 - alpha / 2, df))
     nc = abs(delta) * math.sqrt(n) / sd
-    power = float(_st.nct.sf(crit, df, nc) + _st.nct.cdf(-crit, df, nc))
-    if math.isnan(power):  # SciPy's noncentral t gives nan far in the tail: power is ~1 there
-        power = float(_st.norm.cdf(nc - crit) + _st.norm.cdf(-nc - crit))
-    return power
+    upper = float(_st.nct.sf(crit, df, nc))
+    # P(T < -crit) <= P(Z + nc < 0) = Φ(-nc): SciPy gives nan there once nc is past ~8, where
+    # that tail is below 1e-14; the upper tail is not ~1 there when df is small (n = 2, 3)
+    lower = float(_st.nct.cdf(-crit, df, nc))
+    return upper + (0.0 if math.isnan(lower) else lower)
 
 
 EXACT_POWER_UP_TO = 2000

@@ -4,16 +4,20 @@ hand-worked textbook values, never a copy of the formula under test."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
+from scipy import integrate
 from scipy import stats as sp
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.proportion import proportion_confint
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW, ttost_paired
 
 from valspec.measure.stats import (
+    holm,
     keying_scores,
     mcnemar_power,
     mcnemar_test,
@@ -389,3 +393,145 @@ def test_a_single_item_stratum_is_pooled() -> None:
     mean, (low, high) = pooled_strata([12.0], [1.0], [1])
     z = sp.norm.ppf(0.975)
     assert mean == 12.0 and (low, high) == pytest.approx((12.0 - z, 12.0 + z))
+
+
+def test_paired_t_test_at_another_confidence_is_scipys_interval() -> None:
+    after = [0.5, 0.9, 0.4, 0.8, 0.65]
+    before = [0.1, 0.6, 0.45, 0.2, 0.6]
+    result = paired_t_test(np.subtract(after, before).tolist(), 0.90)
+    ref = sp.ttest_rel(after, before).confidence_interval(0.90)
+    assert result.ci == pytest.approx(tuple(ref), rel=1e-9)
+
+
+def test_paired_t_test_edges_field_by_field() -> None:
+    one = paired_t_test([0.3])
+    assert one.estimate == pytest.approx(0.3) and _fields_nan(one, "se", "p_value")
+    assert all(math.isnan(x) for x in one.ci) and (one.test, one.n) == ("paired-t", 1)
+    empty = paired_t_test([])
+    assert _fields_nan(empty, "estimate", "se", "p_value") and empty.n == 0
+    # no item changed: no evidence of a change, p = 1 (not the sign test of n changes)
+    unchanged = paired_t_test([0.0] * 6)
+    assert unchanged.p_value == 1.0 and (unchanged.estimate, unchanged.se) == (0.0, 0.0)
+    assert unchanged.test == "paired-t" and paired_t_test([0.25] * 6).test == "paired-t"
+
+
+def test_mcnemar_power_when_every_pair_is_discordant() -> None:
+    """p_d = 1: d = n for sure, so the power is P(Binomial(n, (1 + δ)/2) falls where SciPy's
+    exact binomial test rejects); a discordant share above 1 means the same."""
+    n, delta = 30, 0.3
+    ref = sum(
+        sp.binom.pmf(k, n, (1 + delta) / 2)
+        for k in range(n + 1)
+        if sp.binomtest(k, n, 0.5).pvalue < 0.05
+    )
+    assert 0.2 < ref < 0.8
+    assert mcnemar_power(delta, 1.0, n) == pytest.approx(ref, abs=1e-12)
+    assert mcnemar_power(-delta, 1.0, n) == pytest.approx(ref, abs=1e-12)
+    assert mcnemar_power(delta, 1.2, n) == pytest.approx(ref, abs=1e-12)
+
+
+def test_mcnemar_power_is_a_probability_where_the_sum_rounds_above_one() -> None:
+    # every d with a rejection region rejects (q = 0.9), and the weights sum to 1 + 4e-16
+    assert 0.999 < mcnemar_power(0.4, 0.5, 272) <= 1.0
+
+
+def test_a_zero_mean_difference_has_bootstrap_p_one_and_no_warning() -> None:
+    """t = 0: every resample's |t*| is at least as large, so p = 1. Resamples of only the
+    zeros have t* = 0/0 and are dropped without a RuntimeWarning."""
+    d = [-1.0, 1.0] + [0.0] * 18
+    assert len(d) >= BOOTSTRAP_MIN_N
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = paired_bootstrap_test(d)
+    assert result.p_value == 1.0 and result.estimate == 0.0
+
+
+def test_the_bootstrap_t_of_two_valued_data_has_its_exact_quantiles() -> None:
+    """Efron & Tibshirani (1993, ch. 12): for 0/1 data a resample is fixed by its count k of
+    ones, k ~ Binomial(n, m/n), so t*(k) = (k/n - m/n) / (s_k/√n) with s_k the sample SD
+    (ddof 1) of k ones and n - k zeros, finite for 0 < k < n. With m = 2 of n = 20 the 2.5 %
+    and 97.5 % quantiles of t* fall inside single atoms (at least 1.2 points of probability
+    from their edges), so the interval is exact; the p-value is P(|t*| >= t) up to resampling
+    error. A resample of zeros only has t* = -inf: dropped without a RuntimeWarning."""
+    n, m = 20, 2
+    assert n >= BOOTSTRAP_MIN_N
+    k = np.arange(1, n)
+    weight = sp.binom.pmf(k, n, m / n)
+    weight /= weight.sum()
+    sd_k = np.array([np.std([1.0] * j + [0.0] * (n - j), ddof=1) for j in k])
+    t_star = (k / n - m / n) / (sd_k / math.sqrt(n))
+    cdf = np.cumsum(weight)
+    t_low = t_star[np.searchsorted(cdf, 0.025)]
+    t_high = t_star[np.searchsorted(cdf, 0.975)]
+    data = [1.0] * m + [0.0] * (n - m)
+    se = float(sp.sem(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = paired_bootstrap_test(data)
+    assert result.se == pytest.approx(se)
+    assert result.ci == pytest.approx((m / n - t_high * se, m / n - t_low * se), rel=1e-9)
+    t_obs = (m / n) / se
+    assert result.p_value == pytest.approx(weight[np.abs(t_star) >= t_obs].sum(), abs=0.015)
+
+
+def test_holm_is_statsmodels_holm() -> None:
+    ps = [0.01, 0.04, 0.03, 0.005, 0.2, 0.6, 0.4, 0.9]  # 3 * 0.4 > 1: capped
+    assert holm(ps) == pytest.approx(list(multipletests(ps, method="holm")[1]))
+    # nan is no member of the family: Holm over the other p-values, nan kept in place
+    out = holm([0.01, math.nan, 0.04, 0.02])
+    ref = multipletests([0.01, 0.04, 0.02], method="holm")[1]
+    assert [out[0], out[2], out[3]] == pytest.approx(list(ref)) and math.isnan(out[1])
+    assert holm([]) == []
+
+
+def test_holm_of_a_partial_selection_counts_the_untested_members_as_p_one() -> None:
+    ref = multipletests([0.01, 0.04, 1.0, 1.0, 1.0], method="holm")[1]
+    assert holm([0.01, 0.04], family_size=5) == pytest.approx(list(ref[:2]))
+    # a family size below the number tested changes nothing (nor does 0)
+    assert holm([0.01, 0.04, 0.03], family_size=1) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.01, 0.04, 0.03], family_size=0) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_n_needed_counts_a_power_exactly_at_the_target() -> None:
+    assert n_needed(lambda k: 0.8 * (k >= 37)) == 37  # 0.8 is the target exactly
+    assert n_needed(lambda k: float(k >= 37), target=1.0) == 37
+    assert n_needed(lambda k: float(k >= 2), target=1.0) == 2
+    assert n_needed(lambda k: 0.8 * (k >= 1000), limit=1000) == 1000  # reached at the limit
+    assert n_needed(lambda k: 0.8 * (k >= 1001), limit=1000) == 1000  # not reached: the limit
+
+
+def test_paired_power_far_in_the_tail_is_one_not_nan() -> None:
+    """n = 50, noncentrality 40: SciPy's noncentral t cdf is nan there (SciPy 1.17); the power
+    is 1."""
+    delta, sd, n = 0.4 * math.sqrt(2), 0.1, 50
+    assert paired_power(delta, sd, n) == pytest.approx(1.0, abs=1e-12)
+    assert paired_power(-delta, sd, n) == pytest.approx(1.0, abs=1e-12)
+
+
+def _t_test_power_by_integration(nc: float, df: int, crit: float) -> float:
+    """P(|T| > crit) for T = (Z + nc) / √(V/df), V ~ χ²_df: the mean over V of
+    Φ(nc − crit √(V/df)) + Φ(−nc − crit √(V/df)), integrated numerically (no noncentral t)."""
+
+    def at(v: float) -> float:
+        s = crit * math.sqrt(v / df)
+        return float((sp.norm.cdf(nc - s) + sp.norm.cdf(-nc - s)) * sp.chi2.pdf(v, df))
+
+    return float(integrate.quad(at, 0, np.inf, limit=200, epsabs=1e-12, epsrel=1e-10)[0])
+
+
+@pytest.mark.parametrize(("n", "nc"), [(2, 7.75), (2, 12.0), (3, 9.5)])
+def test_paired_power_where_scipys_lower_tail_is_nan(n: int, nc: float) -> None:
+    """Few pairs and a noncentrality past ~8: SciPy's noncentral t cdf is nan (SciPy 1.17) in
+    the lower tail, but the power is far from 1 (n = 2: about 0.46 and 0.65)."""
+    sd = 0.1
+    delta = nc * sd / math.sqrt(n)
+    ref = _t_test_power_by_integration(nc, n - 1, float(sp.t.ppf(0.975, n - 1)))
+    assert paired_power(delta, sd, n) == pytest.approx(ref, rel=1e-8)
+
+
+def test_mean_interval_with_a_standard_error_of_exactly_one() -> None:
+    # [0, 2]: SD √2, SE √2/√2 = 1.0 exactly, t interval 1 ± t(0.975, 1) = 1 ± 12.706
+    d = DescrStatsW(np.array([0.0, 2.0]))
+    mean, se, ci = mean_interval([0.0, 2.0])
+    assert (mean, se) == (1.0, pytest.approx(d.std_mean)) and d.std_mean == pytest.approx(1.0)
+    assert ci == pytest.approx(d.tconfint_mean())
