@@ -21,6 +21,7 @@ from valspec.parsing.vocabulary import (
     _EXACT,
     _LEAD_INS,
     _LOVE_IT_RE,
+    _NEEDS_TRANSLATION_RE,
     _NEGATIVE_PHRASE_RE,
     _NEGATORS,
     _NO_IDIOMS,
@@ -243,9 +244,7 @@ def _normalise(text: str) -> str:
     """Lower-case, with markdown and typographic quotes made plain (same length as ``text``
     unless lower() changes it)."""
     low = text.lower()
-    if not low.isascii() or "*" in low or "_" in low or "`" in low or "\r" in low or "\t" in low:
-        low = low.translate(_TRANSLATE)
-    return low
+    return low.translate(_TRANSLATE) if _NEEDS_TRANSLATION_RE.search(low) else low
 
 
 def _blank_unless_in_word(match: re.Match[str]) -> str:
