@@ -78,6 +78,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "valspec.measure.stats": (
         "wilson_interval",
+        "_sd",
         "paired_mean_difference",
         "normal_interval",
         "mean_interval",

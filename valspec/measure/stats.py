@@ -46,6 +46,13 @@ def normal_interval(estimate: float, se: float, confidence: float = 0.95) -> tup
 # -- means with intervals ------------------------------------------------------------------
 
 
+def _sd(x: np.ndarray) -> float:
+    """Sample SD (ddof=1), exactly 0 when every value is equal: floating error gives ~1e-17
+    for, say, six differences of 0.1, which would turn a constant difference into p ≈ 1e-80
+    where the exact tests the ``se == 0`` branches use give 2 / 2**6."""
+    return 0.0 if x.max() == x.min() else float(x.std(ddof=1))
+
+
 def mean_interval(
     values: Sequence[float], confidence: float = 0.95
 ) -> tuple[float, float, tuple[float, float]]:
@@ -60,7 +67,7 @@ def mean_interval(
     mean = float(x.mean())
     if x.size < 2:
         return (mean, math.nan, (math.nan, math.nan))
-    se = float(x.std(ddof=1) / math.sqrt(x.size))
+    se = _sd(x) / math.sqrt(x.size)
     if se == 0.0:
         return (mean, 0.0, (mean, mean))
     t = float(_st.t.ppf(0.5 + confidence / 2, df=x.size - 1))
@@ -197,7 +204,7 @@ def paired_bootstrap_test(
     if d.size < BOOTSTRAP_MIN_N:
         return paired_t_test(d.tolist(), confidence)
     mean = float(d.mean())
-    se = float(d.std(ddof=1) / math.sqrt(d.size))
+    se = _sd(d) / math.sqrt(d.size)
     if se == 0.0:
         return paired_t_test(d.tolist(), confidence)
     rng = np.random.default_rng(seed)
@@ -225,7 +232,7 @@ def welch_test(
     est = float(a.mean() - b.mean()) if a.size and b.size else math.nan
     if a.size < 2 or b.size < 2:
         return DifferenceTest(est, math.nan, (math.nan, math.nan), math.nan, "welch", n)
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    va, vb = _sd(a) ** 2 / a.size, _sd(b) ** 2 / b.size
     se = float(math.sqrt(va + vb))
     if se == 0.0:  # two constant samples: the exact permutation p, never 0
         p0 = 1.0 if est == 0.0 else min(1.0, 2.0 / math.comb(a.size + b.size, a.size))

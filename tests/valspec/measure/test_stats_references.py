@@ -535,3 +535,15 @@ def test_mean_interval_with_a_standard_error_of_exactly_one() -> None:
     mean, se, ci = mean_interval([0.0, 2.0])
     assert (mean, se) == (1.0, pytest.approx(d.std_mean)) and d.std_mean == pytest.approx(1.0)
     assert ci == pytest.approx(d.tconfint_mean())
+
+
+@pytest.mark.parametrize("value", [0.1, 1 / 3, 0.7, -0.2])
+def test_identical_differences_get_the_exact_tests_p_whatever_their_rounding(value: float) -> None:
+    # Six equal differences of 0.1 have a floating-point SD of ~1e-17, not 0; the t statistic
+    # then gave p ~ 1e-80. Every such sample is the exact sign test's extreme: p = 2 / 2**n.
+    sign_p = sp.binomtest(6, 6).pvalue
+    assert paired_t_test([value] * 6).p_value == pytest.approx(sign_p, rel=1e-12)
+    assert paired_t_test([value] * 6).ci == (pytest.approx(value), pytest.approx(value))
+    assert paired_bootstrap_test([value] * 30).p_value == pytest.approx(2 * 0.5**30, rel=1e-12)
+    # Two constant samples: the exact permutation p of the most extreme split, 2 / C(6, 3).
+    assert welch_test([value] * 3, [value + 0.2] * 3).p_value == pytest.approx(0.1, rel=1e-12)
