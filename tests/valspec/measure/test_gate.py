@@ -274,7 +274,13 @@ def test_equivalence_with_a_real_spread_is_statsmodels_paired_tost() -> None:
 
 # -- the power each verdict reports, from the planning rules of docs/statistics.md ------------
 
-from valspec.measure.stats import mcnemar_power, n_needed, paired_power  # noqa: E402
+from valspec.measure.stats import (  # noqa: E402
+    mcnemar_power,
+    n_needed,
+    paired_power,
+    tost,
+    welch_test,
+)
 
 
 def test_graded_power_uses_the_sample_sd_of_the_differences() -> None:
@@ -328,6 +334,16 @@ def test_a_side_of_one_or_two_items_plans_with_the_floor_or_its_own_variance() -
     scores = GateCase("g", {"a": 0.5}, {"b": 0.5}, 5.0)
     wide = GateOptions(min_planning_sd=0.2)
     assert evaluate_family([scores], wide)["g"].n_needed == _planned_n(math.sqrt(2 * 0.2**2))
+
+
+def test_equivalence_of_independent_samples_counts_the_smaller_side_minus_one_df() -> None:
+    now = {"a": 0.50, "b": 0.52, "c": 0.49, "d": 0.51}
+    base = {f"x{k}": 0.5 + 0.01 * (k - 2) for k in range(6)}
+    verdict = evaluate_family([GateCase("w", now, base, 5.0)], GateOptions(equivalence=True))
+    welch = welch_test(list(now.values()), list(base.values()))
+    floor = 0.05 / math.sqrt(welch.n)  # the planning SD over root n (welch.n = 4)
+    expected = tost(welch.estimate, max(welch.se, floor), 3.0, 0.05)  # df = min(4, 6) - 1
+    assert verdict["w"].p_value == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_bootstrap_uses_the_options_seed() -> None:

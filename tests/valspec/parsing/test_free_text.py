@@ -36,6 +36,14 @@ VERDICTS: list[tuple[str, Verdict]] = [
     ("Absolutely not bad!", U),  # "absolutely not" must end its clause
     ("Dessert yes, main course not.", U),  # "course not" without "of"
     ("Not the best, but I like it, definitely", Y),  # a first "not" has no word before it
+    # Rule 2: "absolutely not", "not really", "not at all" decide, and lead when they open
+    # the answer; mid-text they must start a clause.
+    ("Absolutely not. But yes, the colours are nice.", N),
+    ("Not really. But yes, the colours are nice.", N),
+    ("Not at all. But yes, the colours are nice.", N),
+    ("The ending? Not really.", N),
+    ("The ending? Not at all.", N),
+    ("The kids liked it, me not really.", U),
     # Rule 1: a decision word mid-text counts only at the start of a clause.
     ("Maybe yes, maybe no.", U),  # "maybe" is no answer prefix: a hedge both ways
     ('The final frame shows: giant "YES!"', U),  # a quoted mention, one word in
@@ -89,6 +97,8 @@ REASONS: list[tuple[str, Verdict, str | None]] = [
     ("Absolutely! The colours are great.", Y, "The colours are great."),
     ("The clip is slow, but yes I liked it.", Y, "I liked it."),
     ("Not at all. The music is too loud.", N, "The music is too loud."),
+    ("Not really. The music is too loud.", N, "The music is too loud."),
+    ("Absolutely not the vibe I want.", N, "the vibe I want."),
     ("Of course, why not!", Y, "why not!"),
     ("I like it, the colours are warm.", Y, "the colours are warm."),
     ("Yes, it is a **great** clip.", Y, "it is a great clip."),
