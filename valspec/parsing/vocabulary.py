@@ -21,9 +21,6 @@ _TRANSLATE = str.maketrans(
     }
 )
 
-# Text holding any character _TRANSLATE changes (all of them are outside ASCII or here).
-_NEEDS_TRANSLATION_RE = re.compile(r"[^\x00-\x7f]|[*_`~#>|\t\r]")
-
 # Words (with inner apostrophes and hyphens: "don't", "no-brainer"), newlines, punctuation.
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*|\n|[^\w\s]")
 
