@@ -125,20 +125,19 @@ def test_persona_shift_is_target_change_minus_other_change() -> None:
     assert result.ci[0] < result.shift < result.ci[1]
 
 
-def _persona_payload() -> dict[str, object]:
-    """A persona case's stored result: shift +20 points on 10 items."""
-    return {
-        "persona": "p",
-        "strategy": "simple",
-        "alignment_shift": 20.0,
-        "ci95": [1, 2],
-        "identity": IDENTITY,
-        "item_count": 10,
-    }
+PERSONA_NOW = {  # a persona case's stored result: shift +20 points on 10 items
+    "schema": PERSONA_SCHEMA,
+    "persona": "p",
+    "strategy": "simple",
+    "alignment_shift": 20.0,
+    "ci95": [12.5, 27.5],
+    "identity": IDENTITY,
+    "item_count": 10,
+}
 
 
 def test_persona_comparison_is_partial_on_a_different_item_count() -> None:
-    current = _persona_payload()
+    current = PERSONA_NOW
     assert compare_persona(current, dict(current, item_count=100), 5).status == "partial"
     moved = compare_persona(current, dict(current, alignment_shift=30.0), 5)
     assert moved.status == "drift" and "baseline +30.0 points" in moved.message
@@ -185,7 +184,7 @@ def test_a_change_of_exactly_the_tolerance_is_drift_and_just_below_passes() -> N
 
 
 def test_a_persona_shift_change_of_exactly_the_tolerance_is_drift() -> None:
-    current = _persona_payload()
+    current = PERSONA_NOW
     baseline = dict(current, alignment_shift=15.0)
     assert compare_persona(current, baseline, 5.0).status == "drift"
     assert compare_persona(current, baseline, math.nextafter(5.0, math.inf)).status == "pass"
@@ -317,17 +316,6 @@ def test_comparable_outcomes_fall_back_to_verdicts_when_modes_differ() -> None:
         {"a": 0.6, "b": 0.1},
         {"a": 0.6, "b": 0.1},
     )
-
-
-PERSONA_NOW = {
-    "schema": PERSONA_SCHEMA,
-    "persona": "p",
-    "strategy": "simple",
-    "alignment_shift": 20.0,
-    "ci95": [12.5, 27.5],
-    "identity": IDENTITY,
-    "item_count": 10,
-}
 
 
 def test_every_branch_of_the_persona_comparison() -> None:
