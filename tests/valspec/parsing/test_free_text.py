@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valspec.parsing import ParsedAnswer, Verdict, parse_answer, parse_yes_no
-from valspec.parsing.free_text import _normalise
+from valspec.parsing.free_text import _has_markup, _normalise
 from valspec.parsing.vocabulary import _TRANSLATE
 
 Y, N, R, U = Verdict.YES, Verdict.NO, Verdict.REFUSAL, Verdict.UNPARSABLE
@@ -119,3 +119,9 @@ def test_the_reason_is_the_plain_text_after_the_decision(
 @given(st.text(alphabet=st.sampled_from([*map(chr, _TRANSLATE), "a", "B", " ", "\n", "'"])))
 def test_normalising_skips_the_translation_only_when_it_would_change_nothing(text: str) -> None:
     assert _normalise(text) == text.lower().translate(_TRANSLATE)
+
+
+@pytest.mark.parametrize("char", sorted(map(chr, _TRANSLATE)))
+def test_every_character_the_translation_changes_counts_as_markup(char: str) -> None:
+    assert _has_markup(f"a{char}b")
+    assert not _has_markup("a plain answer: no markup, 'quotes' or \"quotes\".")
